@@ -1,0 +1,140 @@
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+import torch
+
+from textconductor.models.checkpoint import load_checkpoint
+from textconductor.models.corpus import load_corpus
+from textconductor.models.evaluate import model_bpc, scored_windows
+from textconductor.models.train import state_path
+
+TINY = ["--layers", "1", "--hidden", "32", "--embed", "16", "--batch", "8", "--seq-len", "32", "--lr", "0.01"]
+
+
+def unigram_entropy(data) -> float:
+    counts = Counter(data.tolist())
+    n = sum(counts.values())
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def test_training_beats_unigram_entropy(tiny_checkpoint, tiny_corpus):
+    model, meta = load_checkpoint(tiny_checkpoint)
+    corpus = load_corpus(tiny_corpus)
+    bpc = model_bpc(model, corpus.data, scored_windows(len(corpus.data), corpus.heldout))
+    assert bpc < unigram_entropy(corpus.train) - 0.5
+    assert meta.heldout_bpc == pytest.approx(bpc, abs=0.02)  # stored figure is honest (fp16 weights)
+    assert meta.train_chars >= 150_000 and meta.corpus_sha256 == corpus.sha256
+
+
+def test_heldout_is_five_percent_in_contiguous_blocks(tiny_corpus):
+    c = load_corpus(tiny_corpus)
+    assert c.heldout_chars == pytest.approx(0.05 * len(c.data), rel=0.05)
+    assert len(c.train) + c.heldout_chars == len(c.data)
+
+
+def run_cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "textconductor", *args], capture_output=True, text=True,
+                          timeout=kw.pop("timeout", 120), **kw)
+
+
+def train_args(corpus, out, chars):
+    return ["train", str(corpus), "--name", "psalm", "--out", str(out), "--chars", str(chars), "--threads", "1",
+            "--no-progress", "--save-every-steps", "20", *TINY]
+
+
+def test_killed_run_resumes_to_the_same_weights(tiny_corpus, tmp_path):
+    chars = 8 * 32 * 1500
+    straight = tmp_path / "straight.safetensors"
+    assert run_cli(*train_args(tiny_corpus, straight, chars)).returncode == 0
+
+    out = tmp_path / "killed.safetensors"
+    proc = subprocess.Popen([sys.executable, "-m", "textconductor", *train_args(tiny_corpus, out, chars)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not state_path(out).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert state_path(out).exists() and not out.exists(), "the run finished before it could be killed"
+
+    again = run_cli(*train_args(tiny_corpus, out, chars))
+    assert again.returncode == 2 and "--resume" in again.stderr
+
+    resumed = run_cli(*train_args(tiny_corpus, out, chars), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    step = int(resumed.stderr.split("at step ")[1].split()[0])
+    assert 0 < step < 1500 and step % 20 == 0
+    a, ma = load_checkpoint(straight)
+    b, mb = load_checkpoint(out)
+    assert ma.extra["steps"] == mb.extra["steps"] == 1500 and ma.train_chars == mb.train_chars
+    for k, v in a.state_dict().items():
+        torch.testing.assert_close(b.state_dict()[k], v, atol=0, rtol=0, msg=k)
+    assert not state_path(out).exists()
+
+
+def test_fine_tune_from_base(tiny_checkpoint, tmp_path):
+    code = tmp_path / "code.txt"
+    from tests.conftest import tiny_text
+    code.write_text(tiny_text("code", 20_000))
+    out = tmp_path / "code.safetensors"
+    r = run_cli("train", str(code), "--name", "code", "--out", str(out), "--base", str(tiny_checkpoint),
+                "--chars", "40000", "--threads", "1", "--no-progress", "--batch", "8", "--seq-len", "32")
+    assert r.returncode == 0, r.stderr
+    model, meta = load_checkpoint(out)
+    assert meta.base == "psalm" and (meta.layers, meta.hidden) == (1, 32)
+
+
+@pytest.mark.parametrize("setup,args,words", [
+    (None, ["missing.txt"], ["no such file"]),
+    ("", ["empty.txt"], ["empty"]),
+    (b"\x7fELF\x02\x01\x01\x00\x00\x00" * 100, ["bin.txt"], ["binary"]),
+    ("tiny text only. " * 10, ["small.txt"], ["too small", "10,000"]),
+])
+def test_train_errors(tmp_path, setup, args, words):
+    path = tmp_path / args[0]
+    if isinstance(setup, bytes):
+        path.write_bytes(setup)
+    elif setup is not None:
+        path.write_text(setup)
+    r = run_cli("train", str(path), "--name", "x", "--out", str(tmp_path / "o.safetensors"), "--chars", "1000")
+    assert r.returncode == 2
+    for w in words:
+        assert w in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_unknown_device_and_missing_budget(tiny_corpus, tmp_path):
+    r = run_cli("train", str(tiny_corpus), "--name", "x", "--chars", "100", "--device", "tpu")
+    assert r.returncode == 2 and "invalid choice: 'tpu'" in r.stderr
+    r = run_cli("train", str(tiny_corpus), "--name", "x")
+    assert r.returncode == 2 and "--minutes" in r.stderr
+    if not torch.cuda.is_available():
+        r = run_cli("train", str(tiny_corpus), "--name", "x", "--chars", "100", "--device", "cuda",
+                    "--out", str(tmp_path / "c.safetensors"))
+        assert r.returncode == 2 and "no CUDA device" in r.stderr
+
+
+def test_eval_and_sample_commands(tiny_checkpoint, tiny_corpus):
+    r = run_cli("eval", str(tiny_checkpoint), "--corpus", str(tiny_corpus))
+    assert r.returncode == 0, r.stderr
+    row = [line for line in r.stdout.splitlines() if line.startswith("| psalm")][0].split("|")
+    lstm, ngram = float(row[4]), float(row[5])
+    assert 0 < lstm < 4 and 0 < ngram < 4
+    r = run_cli("sample", str(tiny_checkpoint), "--chars", "80", "--prime", "12 lord", "--seed", "3")
+    r2 = run_cli("sample", str(tiny_checkpoint), "--chars", "80", "--prime", "12 lord", "--seed", "3")
+    assert r.returncode == 0 and r.stdout == r2.stdout and r.stdout.startswith("12 lord")
+    assert len(r.stdout) >= 80
+
+
+def test_eval_refuses_a_broken_checkpoint(tmp_path, tiny_corpus):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"hello world, not a model")
+    r = run_cli("eval", str(bad), "--corpus", str(tiny_corpus))
+    assert r.returncode == 2 and str(bad) in r.stderr and "Traceback" not in r.stderr

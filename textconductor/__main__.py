@@ -1,0 +1,5 @@
+import sys
+
+from textconductor.cli import main
+
+sys.exit(main())

@@ -1,0 +1,155 @@
+"""The `textconductor` command: one sub-command per task, each a thin shell over the library.
+
+Heavy imports (torch, Qt) happen inside the sub-command that needs them, so `--help` is instant
+and the frontend never pays for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from textconductor.errors import UserError
+
+log = logging.getLogger("textconductor")
+
+
+class UsageError(UserError):
+    """A bad combination of options."""
+
+
+def _positive_float(s: str) -> float:
+    v = float(s)
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {s}")
+    return v
+
+
+def _positive_int(s: str) -> int:
+    v = int(s)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {s}")
+    return v
+
+
+def cmd_train(a: argparse.Namespace) -> int:
+    from textconductor.models.train import TrainConfig, train
+    if a.minutes is None and a.chars is None:
+        raise UsageError("give a training budget: --minutes M or --chars N")
+    cfg = TrainConfig(name=a.name, layers=a.layers, hidden=a.hidden, embed=a.embed, dropout=a.dropout,
+                      batch=a.batch, seq_len=a.seq_len, lr=a.lr or (1.5e-3 if a.base else 4e-3), seed=a.seed,
+                      minutes=a.minutes, chars=a.chars, save_every_s=a.save_every * 60,
+                      save_every_steps=a.save_every_steps, base=a.base, display_name=a.display_name or "")
+    out = Path(a.out) if a.out else Path("checkpoints") / f"{a.name}.safetensors"
+    meta = train(a.corpus, out, cfg, resume=a.resume, device=a.device, threads=a.threads,
+                 progress_bar=not a.no_progress)
+    print(f"{out}: {meta.train_chars:,} chars in {meta.train_seconds:.0f} s, held-out {meta.heldout_bpc:.3f} bits/char")
+    return 0
+
+
+def cmd_eval(a: argparse.Namespace) -> int:
+    from textconductor.models.report import eval_table
+    print(eval_table(a.checkpoints, a.corpus, corpora_dir=a.corpora, device=a.device))
+    return 0
+
+
+def cmd_sample(a: argparse.Namespace) -> int:
+    from textconductor.models.checkpoint import load_checkpoint
+    from textconductor.models.sample import sample
+    model, _ = load_checkpoint(a.checkpoint)
+    sys.stdout.write(a.prime + sample(model, a.chars, a.temperature, a.prime, a.seed) + "\n")
+    return 0
+
+
+def cmd_fold_report(a: argparse.Namespace) -> int:
+    from textconductor.models.report import fold_table
+    print(fold_table(a.files))
+    return 0
+
+
+def cmd_train_bank(a: argparse.Namespace) -> int:
+    from textconductor.models.bank_recipe import BANK_DIR, train_bank
+    done = train_bank(Path(a.corpora), Path(a.out) if a.out else BANK_DIR, Path(a.work) if a.work else None,
+                      a.only, a.jobs, a.device)
+    print(f"{len(done)} style(s) trained into {Path(a.out) if a.out else BANK_DIR}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="textconductor", description="A real-time instrument for conducting text.")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train one style (or a shared base model on several corpora)",
+                       description="Train a CharLSTM. Several corpora train one model with each corpus sampled "
+                                   "equally (a shared base for fine-tuning). Interrupted runs continue with --resume.")
+    t.add_argument("corpus", nargs="+", help="plain-text corpus file(s)")
+    t.add_argument("--name", required=True, help="style name stored in the checkpoint")
+    t.add_argument("--display-name", help="human-readable name (default: --name)")
+    t.add_argument("--out", help="checkpoint path (default checkpoints/NAME.safetensors)")
+    t.add_argument("--base", help="fine-tune from this checkpoint (its shape wins)")
+    t.add_argument("--layers", type=_positive_int, default=2)
+    t.add_argument("--hidden", type=_positive_int, default=256)
+    t.add_argument("--embed", type=_positive_int, default=64)
+    t.add_argument("--dropout", type=float, default=0.0)
+    budget = t.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=_positive_float, help="training time budget (excludes evaluation)")
+    budget.add_argument("--chars", type=_positive_int, help="training budget in characters")
+    t.add_argument("--resume", action="store_true", help="continue an interrupted run from its state file")
+    t.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: all cores)")
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    t.add_argument("--batch", type=_positive_int, default=32)
+    t.add_argument("--seq-len", type=_positive_int, default=128)
+    t.add_argument("--lr", type=_positive_float, help="peak Adam learning rate (default 4e-3, 1.5e-3 with --base)")
+    t.add_argument("--seed", type=int, default=1234)
+    t.add_argument("--save-every", type=_positive_float, default=2.0, help="minutes between training-state saves")
+    t.add_argument("--save-every-steps", type=_positive_int, help=argparse.SUPPRESS)
+    t.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="held-out bits/char of checkpoints beside an order-5 n-gram baseline")
+    e.add_argument("checkpoints", nargs="+")
+    src = e.add_mutually_exclusive_group()
+    src.add_argument("--corpus", help="evaluate every checkpoint on this corpus's held-out split")
+    src.add_argument("--corpora", help="folder with NAME.txt per style (default ../shared/corpora)")
+    e.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    e.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("sample", help="generate text from one style")
+    s.add_argument("checkpoint")
+    s.add_argument("--chars", type=_positive_int, default=500)
+    s.add_argument("--temperature", type=_positive_float, default=0.8)
+    s.add_argument("--prime", default="\n", help="text to start from")
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_sample)
+
+    b = sub.add_parser("train-bank", help="train the default bank: a shared base, then one fine-tune per style",
+                       description="Follows textconductor/assets/bank.toml. Resumable: run it again after any "
+                                   "interruption; styles already in the output folder are skipped.")
+    b.add_argument("--corpora", required=True, help="folder with NAME.txt for every style (../shared/corpora)")
+    b.add_argument("--out", help="where finished styles go (default: the bundled bank, textconductor/assets/bank)")
+    b.add_argument("--work", help="folder for the base model and training states (default: user data dir)")
+    b.add_argument("--only", nargs="+", metavar="STYLE", help="fine-tune only these styles")
+    b.add_argument("--jobs", type=_positive_int, help="fine-tunes side by side (default from the recipe)")
+    b.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    b.set_defaults(func=cmd_train_bank)
+
+    f = sub.add_parser("fold-report", help="how much of each corpus folding into the character set changes")
+    f.add_argument("files", nargs="+")
+    f.set_defaults(func=cmd_fold_report)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    try:
+        return args.func(args)
+    except UserError as e:
+        print(f"textconductor {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

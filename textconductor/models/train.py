@@ -1,0 +1,325 @@
+"""Training a CharLSTM on one or more corpora: truncated BPTT, resumable, budgeted by time or chars.
+
+Each of the `batch` rows reads its own stream: a segment of up to SEGMENT characters from one
+corpus, read `seq_len` at a time with the LSTM state carried across steps (truncated BPTT), then a
+jump to a fresh random segment with a zeroed state. With several corpora the segment's corpus is
+drawn uniformly, so a shared base model sees every style equally however large its file is.
+
+Every random choice is derived from (seed, step, row), and the training state file holds the
+weights, Adam's moments, the carried LSTM state and every row's position, so a run killed at any
+point and resumed produces the same weights as one that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from textconductor.errors import UserError
+from textconductor.models.charlstm import CharLSTM, CharLSTMConfig
+from textconductor.models.checkpoint import (
+    CheckpointError,
+    CheckpointMeta,
+    load_checkpoint,
+    load_tensors,
+    read_meta,
+    save_checkpoint,
+)
+from textconductor.models.corpus import Corpus, load_corpus
+from textconductor.models.evaluate import model_bpc, scored_windows
+
+log = logging.getLogger(__name__)
+
+STATE_FORMAT = "textconductor-trainstate"
+SEGMENT = 8192  # characters a row reads before jumping elsewhere
+QUICK_EVAL_CHARS = 50_000
+
+
+class TrainError(UserError):
+    """A training run that cannot start or continue; the message says why."""
+
+
+@dataclass
+class TrainConfig:
+    name: str
+    layers: int = 2
+    hidden: int = 256
+    embed: int = 64
+    dropout: float = 0.0
+    batch: int = 32
+    seq_len: int = 128
+    lr: float = 4e-3
+    min_lr_fraction: float = 0.1
+    warmup_steps: int = 100
+    clip: float = 5.0
+    seed: int = 1234
+    minutes: float | None = None
+    chars: int | None = None
+    save_every_s: float = 120.0
+    save_every_steps: int | None = None  # for tests: checkpoint on step counts, not wall time
+    base: str | None = None
+    display_name: str = ""
+
+    def budget_fraction(self, chars_seen: int, seconds: float) -> float:
+        if self.chars is not None:
+            return chars_seen / self.chars
+        return seconds / (60.0 * (self.minutes or 0.0)) if self.minutes else 0.0
+
+
+@dataclass
+class Streams:
+    """Where each batch row is reading: corpus index, position, characters left in its segment."""
+
+    corpus: np.ndarray
+    pos: np.ndarray
+    left: np.ndarray
+    reset: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+def _rng(seed: int, step: int, row: int) -> np.random.Generator:
+    return np.random.default_rng([seed, step, row])
+
+
+def advance_streams(streams: Streams, trains: list[np.ndarray], cfg: TrainConfig, step: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Batch (x, y) for this step, jumping rows whose segment is used up; marks rows to reset."""
+    T = cfg.seq_len
+    streams.reset = np.zeros(cfg.batch, dtype=bool)
+    x = np.empty((cfg.batch, T), dtype=np.int64)
+    y = np.empty((cfg.batch, T), dtype=np.int64)
+    for b in range(cfg.batch):
+        c, p = int(streams.corpus[b]), int(streams.pos[b])
+        if streams.left[b] <= 0 or c < 0 or p + T + 1 > len(trains[c]):
+            g = _rng(cfg.seed, step, b)
+            c = int(g.integers(len(trains)))
+            p = int(g.integers(0, len(trains[c]) - T - 1))
+            streams.corpus[b], streams.left[b] = c, SEGMENT
+            streams.reset[b] = True
+        x[b] = trains[c][p:p + T]
+        y[b] = trains[c][p + 1:p + T + 1]
+        streams.pos[b] = p + T
+        streams.left[b] -= T
+    return x, y
+
+
+def corpora_sha(corpora: list[Corpus]) -> str:
+    if len(corpora) == 1:
+        return corpora[0].sha256
+    return hashlib.sha256("".join(c.sha256 for c in corpora).encode()).hexdigest()
+
+
+def quick_bpc(model: CharLSTM, corpora: list[Corpus], max_chars: int | None) -> float:
+    """Mean held-out bits/char over the corpora (each weighted equally, like training)."""
+    per = None if max_chars is None else max(max_chars // len(corpora), 1024)
+    return float(np.mean([model_bpc(model, c.data, scored_windows(len(c.data), c.heldout, per))
+                          for c in corpora]))
+
+
+def state_path(out: Path) -> Path:
+    return out.with_name(out.name + ".train-state.safetensors")
+
+
+def save_state(path: Path, model: CharLSTM, opt: torch.optim.Optimizer, hidden: tuple[torch.Tensor, torch.Tensor],
+               streams: Streams, progress: dict, cfg: TrainConfig, corpora_hash: str) -> None:
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    for i, p in enumerate(model.parameters()):
+        st = opt.state.get(p)
+        if st:
+            tensors[f"adam.{i}.exp_avg"] = st["exp_avg"].cpu().contiguous()
+            tensors[f"adam.{i}.exp_avg_sq"] = st["exp_avg_sq"].cpu().contiguous()
+            tensors[f"adam.{i}.step"] = torch.as_tensor(st["step"], dtype=torch.float64).reshape(1)
+    tensors["hidden.h"] = hidden[0].detach().cpu().contiguous()
+    tensors["hidden.c"] = hidden[1].detach().cpu().contiguous()
+    tensors["rng.torch"] = torch.get_rng_state()  # dropout masks continue exactly after a resume
+    tensors["streams.corpus"] = torch.from_numpy(streams.corpus.astype(np.int64))
+    tensors["streams.pos"] = torch.from_numpy(streams.pos.astype(np.int64))
+    tensors["streams.left"] = torch.from_numpy(streams.left.astype(np.int64))
+    meta = {"config": asdict(cfg), "progress": progress, "corpora_sha256": corpora_hash}
+    header = {"format": STATE_FORMAT, "version": "1", "meta": json.dumps(meta)}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata=header)
+    os.replace(tmp, path)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise TrainError("--device cuda: no CUDA device is available to this torch build "
+                         f"(torch {torch.__version__}); use --device cpu or auto")
+    if device not in ("cpu", "cuda"):
+        raise TrainError(f"unknown device {device!r}: choose auto, cpu or cuda")
+    return torch.device(device)
+
+
+def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, resume: bool = False,
+          device: str = "auto", threads: int | None = None, progress_bar: bool = True) -> CheckpointMeta:
+    """Train, checkpointing the full training state regularly; return the final checkpoint's metadata."""
+    if cfg.minutes is None and cfg.chars is None:
+        raise TrainError("give a budget: --minutes M or --chars N")
+    dev = resolve_device(device)
+    if threads:
+        torch.set_num_threads(threads)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spath = state_path(out)
+    corpora = [load_corpus(p) for p in corpus_paths]
+    trains = [c.train for c in corpora]
+    for c, t in zip(corpora, trains, strict=False):
+        if len(t) < cfg.seq_len + 2:
+            raise TrainError(f"{c.path}: training split ({len(t)} chars) is shorter than one sequence ({cfg.seq_len})")
+    chash = corpora_sha(corpora)
+
+    torch.manual_seed(cfg.seed)
+    model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
+    progress = {"step": 0, "chars": 0, "seconds": 0.0, "heldout_bpc": None}
+    base_name = None
+    if cfg.base:
+        base_model, base_meta = load_checkpoint(cfg.base)
+        bc = base_meta.config
+        if (bc.layers, bc.hidden, bc.embed) != (cfg.layers, cfg.hidden, cfg.embed):
+            log.info("using the base model's shape %dx%d (embed %d)", bc.layers, bc.hidden, bc.embed)
+            cfg.layers, cfg.hidden, cfg.embed = bc.layers, bc.hidden, bc.embed
+            model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
+        model.load_state_dict(base_model.state_dict())
+        base_name = base_meta.name
+    model.to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    hidden = model.initial_state(cfg.batch)
+    streams = Streams(np.full(cfg.batch, -1), np.zeros(cfg.batch, dtype=np.int64), np.zeros(cfg.batch, dtype=np.int64))
+
+    if spath.exists() and not resume:
+        raise TrainError(f"{spath} exists: an earlier run of {cfg.name!r} was interrupted. "
+                         "Add --resume to continue it, or delete that file to start over")
+    if resume and spath.exists():
+        progress, hidden = _restore(spath, model, opt, streams, cfg, chash, dev)
+        log.info("resumed %s at step %d (%.1fM chars, %.0f s)", cfg.name, progress["step"],
+                 progress["chars"] / 1e6, progress["seconds"])
+    elif resume:
+        log.info("no training state at %s: starting fresh", spath)
+
+    bar = _bar(cfg, progress) if progress_bar else None
+    last_save, step_chars = time.monotonic(), cfg.batch * cfg.seq_len
+    model.train()
+    try:
+        while cfg.budget_fraction(progress["chars"], progress["seconds"]) < 1.0:
+            t0 = time.monotonic()
+            step = progress["step"]
+            x, y = advance_streams(streams, trains, cfg, step)
+            if streams.reset.any():
+                keep = torch.from_numpy(~streams.reset).to(dev, hidden[0].dtype).view(1, -1, 1)
+                hidden = (hidden[0] * keep, hidden[1] * keep)
+            frac = cfg.budget_fraction(progress["chars"], progress["seconds"])
+            lr = cfg.lr * min(1.0, (step + 1) / cfg.warmup_steps) * (
+                cfg.min_lr_fraction + (1 - cfg.min_lr_fraction) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            logits, hidden = model(torch.from_numpy(x).to(dev), hidden)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).to(dev).reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            opt.step()
+            hidden = (hidden[0].detach(), hidden[1].detach())
+            dt = time.monotonic() - t0
+            progress["step"] += 1
+            progress["chars"] += step_chars
+            progress["seconds"] += dt
+            if bar is not None:
+                bar.update(step_chars if cfg.chars is not None else dt)
+                bar.set_postfix(chars_s=f"{step_chars / dt:,.0f}", loss=f"{loss.item() / math.log(2):.3f}",
+                                heldout=progress["heldout_bpc"] and f"{progress['heldout_bpc']:.3f}", refresh=False)
+            due = (progress["step"] % cfg.save_every_steps == 0) if cfg.save_every_steps else (
+                time.monotonic() - last_save >= cfg.save_every_s)
+            if due:
+                progress["heldout_bpc"] = quick_bpc(model, corpora, QUICK_EVAL_CHARS)
+                save_state(spath, model, opt, hidden, streams, progress, cfg, chash)
+                last_save = time.monotonic()
+                log.info("%s step %d: %.1fM chars, held-out %.3f bits/char, state saved",
+                         cfg.name, progress["step"], progress["chars"] / 1e6, progress["heldout_bpc"])
+    finally:
+        if bar is not None:
+            bar.close()
+
+    # Judge the weights as they ship: rounded to fp16.
+    shipped = CharLSTM(model.config)
+    shipped.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
+    shipped.to(dev)
+    bpc = quick_bpc(shipped, corpora, None)
+    meta = CheckpointMeta(name=cfg.name, display_name=cfg.display_name or cfg.name, layers=cfg.layers,
+                          hidden=cfg.hidden, embed=cfg.embed, corpus_sha256=chash, train_chars=progress["chars"],
+                          train_seconds=round(progress["seconds"], 1), heldout_bpc=round(bpc, 4), base=base_name,
+                          extra={"corpora": [c.path.name for c in corpora], "steps": progress["step"],
+                                 "batch": cfg.batch, "seq_len": cfg.seq_len, "lr": cfg.lr, "seed": cfg.seed,
+                                 "device": dev.type})
+    save_checkpoint(out, model, meta)
+    spath.unlink(missing_ok=True)
+    log.info("%s: wrote %s (held-out %.3f bits/char)", cfg.name, out, bpc)
+    return meta
+
+
+def _restore(spath: Path, model: CharLSTM, opt: torch.optim.Optimizer, streams: Streams, cfg: TrainConfig,
+             chash: str, dev: torch.device) -> tuple[dict, tuple[torch.Tensor, torch.Tensor]]:
+    try:
+        meta = read_meta(spath, STATE_FORMAT)
+    except CheckpointError as e:
+        raise TrainError(f"cannot resume: {e}") from None
+    saved = meta["config"]
+    for key in ("layers", "hidden", "embed", "batch", "seq_len", "seed"):
+        if saved.get(key) != getattr(cfg, key):
+            raise TrainError(f"cannot resume from {spath}: it was started with {key}={saved.get(key)}, "
+                             f"this run asks for {getattr(cfg, key)}")
+    if meta["corpora_sha256"] != chash:
+        raise TrainError(f"cannot resume from {spath}: the corpus files changed since it was started")
+    params = list(model.parameters())
+    shapes = {f"model.{k}": tuple(v.shape) for k, v in model.state_dict().items()}
+    for i, p in enumerate(params):
+        shapes[f"adam.{i}.exp_avg"] = tuple(p.shape)
+        shapes[f"adam.{i}.exp_avg_sq"] = tuple(p.shape)
+        shapes[f"adam.{i}.step"] = (1,)
+    shapes["hidden.h"] = shapes["hidden.c"] = (cfg.layers, cfg.batch, cfg.hidden)
+    shapes["streams.corpus"] = shapes["streams.pos"] = shapes["streams.left"] = (cfg.batch,)
+    from safetensors import safe_open
+    with safe_open(str(spath), framework="pt") as f:
+        present = set(f.keys())
+    if not any(k.startswith("adam.") for k in present):  # saved before the first optimizer step
+        shapes = {k: v for k, v in shapes.items() if not k.startswith("adam.")}
+    try:
+        t = load_tensors(spath, {k: v for k, v in shapes.items() if not k.startswith("streams.")}, allow_extra=True)
+        with safe_open(str(spath), framework="pt") as f:
+            for k in ("corpus", "pos", "left"):
+                setattr(streams, k, f.get_tensor(f"streams.{k}").numpy().copy())
+            if "rng.torch" in present:
+                torch.set_rng_state(f.get_tensor("rng.torch"))
+    except (CheckpointError, Exception) as e:
+        raise TrainError(f"cannot resume from {spath}: {e}") from None
+    model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
+    model.to(dev)
+    for i, p in enumerate(params):
+        if f"adam.{i}.step" in t:
+            opt.state[p] = {"step": t[f"adam.{i}.step"].reshape(()).to(torch.float32),
+                            "exp_avg": t[f"adam.{i}.exp_avg"].to(dev), "exp_avg_sq": t[f"adam.{i}.exp_avg_sq"].to(dev)}
+    return meta["progress"], (t["hidden.h"].to(dev), t["hidden.c"].to(dev))
+
+
+def _bar(cfg: TrainConfig, progress: dict):
+    from tqdm import tqdm
+    tty = sys.stderr.isatty()
+    if cfg.chars is not None:
+        return tqdm(total=cfg.chars, initial=progress["chars"], unit="char", unit_scale=True, desc=cfg.name,
+                    mininterval=0.5 if tty else 30, dynamic_ncols=True)
+    return tqdm(total=round(cfg.minutes * 60, 1), initial=round(progress["seconds"], 1), unit="s", desc=cfg.name,
+                mininterval=0.5 if tty else 30, dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}{postfix}]")
