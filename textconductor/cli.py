@@ -7,6 +7,7 @@ and the frontend never pays for torch.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -14,6 +15,11 @@ from pathlib import Path
 from textconductor.errors import UserError
 
 log = logging.getLogger("textconductor")
+
+# Each part of the system registers its own sub-commands (engine, play, bench, ui, midi, ...).
+# A module listed here must import nothing heavy at import time (no torch, no Qt).
+PLUGIN_COMMANDS = ["textconductor.engine.commands", "textconductor.frontend.commands",
+                   "textconductor.controllers.commands"]
 
 
 class UsageError(UserError):
@@ -139,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fold-report", help="how much of each corpus folding into the character set changes")
     f.add_argument("files", nargs="+")
     f.set_defaults(func=cmd_fold_report)
+    for module in PLUGIN_COMMANDS:
+        importlib.import_module(module).register(sub)
     return p
 
 
