@@ -11,11 +11,11 @@ addresses, OSC wildcards) becomes a `Rejected` with a reason, so the engine can 
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -195,14 +195,71 @@ INCOMING: dict[str, tuple[str, Any]] = {
 STYLE_PREFIX = "/style/"  # TouchOSC-style /style/<name> f  (one fader per style)
 
 
-def parse_message(msg: OscMessage, sender: tuple[str, int] | None = None) -> Command | Rejected:
-    address = msg.address
+def _read_string(data: bytes, i: int) -> tuple[str, int]:
+    end = data.find(b"\x00", i)
+    if end < 0:
+        raise ValueError("unterminated string")
+    nxt = (end + 4) & ~3
+    if nxt > len(data):
+        raise ValueError("string padding runs past the end")
+    try:
+        return data[i:end].decode("utf-8"), nxt
+    except UnicodeDecodeError:
+        raise ValueError("string is not UTF-8") from None
+
+
+_FIXED = {"i": (">i", 4), "f": (">f", 4), "d": (">d", 8), "h": (">q", 8), "t": (">Q", 8), "c": (">I", 4),
+          "r": (">I", 4)}
+_CONST = {"T": True, "F": False, "N": None, "I": math.inf}
+
+
+def decode_message(data: bytes) -> tuple[str, tuple]:
+    """Strict OSC 1.0 message decoding: every byte accounted for, or ValueError.
+
+    python-osc's parser pads a truncated argument with zeros (so "/tc/rate" with its float cut off
+    reads as rate 0.0) and logs a warning per bad packet on the root logger; an engine on stage
+    must neither act on half a message nor flood its log, so incoming packets are decoded here.
+    """
+    if not data.startswith(b"/"):
+        raise ValueError("not an OSC message")
+    address, i = _read_string(data, 0)
+    if i == len(data):
+        return address, ()  # OSC 1.0 allows a message without a type tag string
+    if data[i:i + 1] != b",":
+        raise ValueError("missing type tags")
+    tags, i = _read_string(data, i)
+    args: list[Any] = []
+    for tag in tags[1:]:
+        if tag in _FIXED:
+            fmt, n = _FIXED[tag]
+            if i + n > len(data):
+                raise ValueError("argument data runs past the end")
+            args.append(struct.unpack_from(fmt, data, i)[0])
+            i += n
+        elif tag in ("s", "S"):
+            value, i = _read_string(data, i)
+            args.append(value)
+        elif tag == "b":
+            if i + 4 > len(data):
+                raise ValueError("blob size runs past the end")
+            n = struct.unpack_from(">i", data, i)[0]
+            end = i + 4 + n
+            if n < 0 or end > len(data):
+                raise ValueError("blob runs past the end")
+            args.append(data[i + 4:end])
+            i = (end + 3) & ~3
+        elif tag in _CONST:
+            args.append(_CONST[tag])
+        else:
+            raise ValueError(f"unsupported type tag {tag!r}")
+    if i != len(data):
+        raise ValueError("trailing bytes after the arguments")
+    return address, tuple(args)
+
+
+def parse_message(address: str, args: tuple, sender: tuple[str, int] | None = None) -> Command | Rejected:
     if any(ch in address for ch in "*?[]{}"):
         return Rejected("OSC wildcards are not accepted", address[:64])
-    try:
-        args = tuple(msg.params)
-    except Exception as e:  # python-osc parses lazily in places
-        return Rejected(f"malformed arguments ({e})", address[:64])
     try:
         if address.startswith(STYLE_PREFIX):
             name = address[len(STYLE_PREFIX):]
@@ -230,27 +287,39 @@ def parse_packet(data: bytes, sender: tuple[str, int] | None = None) -> list[Com
         return [Rejected("empty packet")]
     if len(data) % 4:
         return [Rejected("packet length is not a multiple of 4")]
-    try:
-        if OscBundle.dgram_is_bundle(data):
-            out: list[Command | Rejected] = []
-            _flatten(OscBundle(data), sender, out, 0)
-            return out or [Rejected("empty bundle")]
-        if OscMessage.dgram_is_message(data):
-            return [parse_message(OscMessage(data), sender)]
-        return [Rejected("not an OSC message or bundle")]
-    except Exception as e:  # python-osc raises assorted errors on malformed input
-        return [Rejected(f"malformed packet ({type(e).__name__})")]
+    out: list[Command | Rejected] = []
+    _parse_element(data, sender, out, 0)
+    return out
 
 
-def _flatten(bundle: OscBundle, sender, out: list, depth: int) -> None:
-    if depth >= MAX_BUNDLE_DEPTH:
-        out.append(Rejected("bundle nested too deep"))
+def _parse_element(data: bytes, sender, out: list, depth: int) -> None:
+    if data.startswith(b"#bundle\x00"):
+        if depth >= MAX_BUNDLE_DEPTH:
+            out.append(Rejected("bundle nested too deep"))
+            return
+        i, before = 16, len(out)
+        if len(data) < i:
+            out.append(Rejected("malformed bundle (no time tag)"))
+            return
+        while i < len(data):
+            if i + 4 > len(data):
+                out.append(Rejected("malformed bundle (element size runs past the end)"))
+                return
+            n = struct.unpack_from(">i", data, i)[0]
+            if n <= 0 or n % 4 or i + 4 + n > len(data):
+                out.append(Rejected("malformed bundle (bad element size)"))
+                return
+            _parse_element(data[i + 4:i + 4 + n], sender, out, depth + 1)
+            i += 4 + n
+        if len(out) == before:
+            out.append(Rejected("empty bundle"))
         return
-    for item in bundle:
-        if isinstance(item, OscBundle):
-            _flatten(item, sender, out, depth + 1)
-        else:
-            out.append(parse_message(item, sender))
+    try:
+        address, args = decode_message(data)
+    except ValueError as e:
+        out.append(Rejected(f"malformed message ({e})" if data.startswith(b"/") else "not an OSC message or bundle"))
+        return
+    out.append(parse_message(address, args, sender))
 
 
 # ---------------------------------------------------------------------------------------------
