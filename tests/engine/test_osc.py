@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from textconductor.protocol import Hello, Params, Status, Tick, bundle, message
 from tests.engine.conftest import STYLES, Client
+from textconductor.protocol import Hello, Params, Status, Tick, bundle, message
 
 
 @pytest.fixture

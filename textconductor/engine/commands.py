@@ -77,8 +77,7 @@ def build_engine(a: argparse.Namespace, **hooks):
     from textconductor.engine.conductor import Conductor, Tuning
     from textconductor.engine.runner import Engine, terminal_echo
     from textconductor.engine.server import EngineSocket
-    from textconductor.protocol import (RATE_RANGE, TEMPERATURE_RANGE, THRESHOLD_RANGE, TOP_P_RANGE, Command,
-                                        Params)
+    from textconductor.protocol import RATE_RANGE, TEMPERATURE_RANGE, THRESHOLD_RANGE, TOP_P_RANGE, Command, Params
     for value, (lo, hi), name in ((a.rate, RATE_RANGE, "--rate"), (a.temperature, TEMPERATURE_RANGE, "--temperature"),
                                   (a.threshold, THRESHOLD_RANGE, "--threshold"), (a.top_p, TOP_P_RANGE, "--top-p")):
         if not lo <= value <= hi:
