@@ -1,9 +1,69 @@
-"""Sub-commands of the frontend (registered into the `textconductor` command by cli.py)."""
+"""Sub-commands of the frontend (registered into the `textconductor` command by cli.py).
+
+`ui` (the instrument), `screenshots` (PNGs for the docs) and `bench-ui` (UI frame time; to be
+folded under `bench` as `bench ui`). Qt is imported only inside the handlers.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+from pathlib import Path
+
+from textconductor.protocol import DEFAULT_HOST, DEFAULT_PORT
+
+log = logging.getLogger(__name__)
+DEFAULT_ENGINE = f"{DEFAULT_HOST}:{DEFAULT_PORT}"
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def cmd_ui(a: argparse.Namespace) -> int:
+    from textconductor.frontend.app import run_ui
+    return run_ui(a.engine, a.listen_port, a.fullscreen, a.talk, a.output_window)
+
+
+def cmd_bench_ui(a: argparse.Namespace) -> int:
+    from textconductor.frontend.app import bench_ui
+    r = bench_ui(seconds=a.seconds, styles=a.styles, active=a.active, talk=a.talk)
+    log.info("%s", r.report())
+    return 0
+
+
+def cmd_screenshots(a: argparse.Namespace) -> int:
+    from textconductor.frontend.app import take_screenshots
+    weights = None
+    if a.weights:
+        weights = {k: float(v) for k, v in (item.split("=", 1) for item in a.weights)}
+    for p in take_screenshots(Path(a.out), a.engine, a.checkpoints, a.chars, weights):
+        log.info("wrote %s", p)
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this part's sub-commands; import heavy modules only inside their handlers."""
+    u = sub.add_parser("ui", help="the performer's window (Qt): text, bars, styles, sliders, puck",
+                       description="Connects to a running `textconductor engine` over OSC. See docs/frontend.md "
+                                   "for keyboard shortcuts.")
+    u.add_argument("--engine", default=DEFAULT_ENGINE, metavar="HOST:PORT", help=f"engine address ({DEFAULT_ENGINE})")
+    u.add_argument("--listen-port", type=int, default=0, help="UDP port for the engine's output (0 = any free)")
+    u.add_argument("--fullscreen", action="store_true",
+                   help="gallery mode: no window chrome, hidden cursor, starts generating by itself")
+    u.add_argument("--talk", action="store_true", help="larger fonts for a talk")
+    u.add_argument("--output-window", action="store_true", help="also open a text-only window (second screen)")
+    u.set_defaults(func=cmd_ui)
+
+    b = sub.add_parser("bench-ui", help="UI frame time at 60 updates/s of 97 bars + text (median, p99)")
+    b.add_argument("--seconds", type=float, default=5.0)
+    b.add_argument("--styles", type=int, default=8, help="styles loaded (from styles.toml)")
+    b.add_argument("--active", type=int, default=4, help="active styles per tick (small multiples)")
+    b.add_argument("--talk", action="store_true", help="talk-mode fonts")
+    b.set_defaults(func=cmd_bench_ui)
+
+    s = sub.add_parser("screenshots", help="PNGs of the windows at 1920x1080 fed by a real engine")
+    s.add_argument("--out", default=str(SCREENSHOT_DIR), help="folder (default docs/screenshots)")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--engine", metavar="HOST:PORT", help="use this running engine")
+    src.add_argument("--checkpoints", nargs="+", help="start an engine on these checkpoints")
+    s.add_argument("--chars", type=int, default=400, help="characters to generate before each shot")
+    s.add_argument("--weights", nargs="*", metavar="STYLE=W", help="raw weights to set first")
+    s.set_defaults(func=cmd_screenshots)

@@ -1,0 +1,140 @@
+"""The puck: enabled styles on a circle, a draggable puck, lines showing each style's weight.
+
+The widget only draws and reports drags; the weight law is `puck_math.puck_weights`. When weights
+come from elsewhere (sliders, presets, MIDI) the window calls `show_weights`, which moves the puck
+to the weights' centroid for display without recomputing weights from it: the lines always show
+the weights actually sent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from textconductor.frontend import puck_math
+
+
+class PuckWidget(QWidget):
+    moved = Signal(float, float)  # puck position in circle units (y up), from a drag
+
+    def __init__(self, label_pt: float, colours: dict[str, str], snap_radius: float,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.snap_radius = snap_radius
+        self.colours = colours
+        self.label_pt = label_pt
+        self.names: list[str] = []  # display names of enabled styles, in order
+        self.style_colours: list[str] = []
+        self.positions = np.zeros((0, 2))
+        self.weights = np.zeros(0)
+        self.puck = np.zeros(2)
+        self._dragging = False
+        self.setMinimumSize(220, 220)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def set_styles(self, names: list[str], colours: list[str]) -> None:
+        self.names, self.style_colours = list(names), list(colours)
+        self.positions = puck_math.style_positions(len(names))
+        if len(self.weights) != len(names):
+            self.weights = np.zeros(len(names))
+        self.update()
+
+    def show_weights(self, weights: np.ndarray, move_puck: bool = True) -> None:
+        """Display these (raw) weights of the enabled styles; optionally move the puck to match."""
+        w = np.asarray(weights, dtype=float)
+        total = w.sum()
+        self.weights = w / total if total > 0 else w
+        if move_puck:
+            self.puck = puck_math.puck_from_weights(self.weights, self.positions)
+        self.update()
+
+    def set_puck(self, x: float, y: float) -> np.ndarray:
+        """Move the puck (circle units) and return the normalised weights it gives."""
+        self.puck = puck_math.clamp_to_disc(np.array([x, y], dtype=float))
+        self.weights = puck_math.puck_weights(self.puck, self.positions, self.snap_radius)
+        self.update()
+        return self.weights
+
+    # -- geometry ------------------------------------------------------------------------------
+    def _frame(self) -> tuple[QPointF, float]:
+        side = min(self.width(), self.height())
+        return QPointF(self.width() / 2, self.height() / 2), side / 2 * 0.74
+
+    def to_screen(self, xy: np.ndarray) -> QPointF:
+        c, r = self._frame()
+        return QPointF(c.x() + xy[0] * r, c.y() - xy[1] * r)
+
+    def from_screen(self, p: QPointF) -> tuple[float, float]:
+        c, r = self._frame()
+        return (p.x() - c.x()) / r, (c.y() - p.y()) / r
+
+    # -- events --------------------------------------------------------------------------------
+    def mousePressEvent(self, e: QMouseEvent) -> None:
+        if e.button() == Qt.MouseButton.LeftButton:
+            self._dragging = True
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            self._drag_to(e.position())
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:
+        if self._dragging:
+            self._drag_to(e.position())
+
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:
+        if self._dragging:
+            self._drag_to(e.position())
+            self._dragging = False
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def _drag_to(self, p: QPointF) -> None:
+        x, y = self.from_screen(p)
+        xy = puck_math.clamp_to_disc(np.array([x, y]))
+        self.moved.emit(float(xy[0]), float(xy[1]))
+
+    def paintEvent(self, _e: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor(self.colours["panel"]))
+        c, r = self._frame()
+        p.setPen(QPen(QColor(self.colours["panel_edge"]), 1.5))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(c, r, r)
+        puck = self.to_screen(self.puck)
+        icon = max(9.0, r * 0.085)
+        font = QFont()
+        font.setPointSizeF(self.label_pt)
+        font.setBold(True)
+        p.setFont(font)
+        w = self.weights if len(self.weights) == len(self.names) else np.zeros(len(self.names))
+        for i, (name, colour) in enumerate(zip(self.names, self.style_colours, strict=True)):
+            s = self.to_screen(self.positions[i])
+            col = QColor(colour)
+            if w[i] > 0.005:  # the line: thickness and opacity show the weight
+                line = QColor(col)
+                line.setAlphaF(0.25 + 0.75 * float(w[i]))
+                p.setPen(QPen(line, 1.0 + 14.0 * float(w[i]), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+                p.drawLine(puck, s)
+            p.setPen(QPen(QColor(self.colours["background"]), 2))
+            p.setBrush(QBrush(col))
+            p.drawEllipse(s, icon * (0.8 + 0.6 * float(w[i])), icon * (0.8 + 0.6 * float(w[i])))
+            # labels outside the circle, aligned away from the centre
+            d = self.positions[i]
+            lp = self.to_screen(d * 1.0) + QPointF(d[0] * (icon + 8), -d[1] * (icon + 8))
+            rect = QRectF(lp.x() - 110, lp.y() - 14, 220, 28)
+            if d[0] > 0.3:
+                rect.moveLeft(lp.x())
+                align = Qt.AlignmentFlag.AlignLeft
+            elif d[0] < -0.3:
+                rect.moveRight(lp.x())
+                align = Qt.AlignmentFlag.AlignRight
+            else:
+                align = Qt.AlignmentFlag.AlignHCenter
+                rect.moveTop(lp.y() - (28 if d[1] > 0 else 0))
+            p.setPen(QColor(colour) if w[i] > 0.005 else QColor(self.colours["muted"]))
+            p.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, f"{name}  {w[i] * 100:.0f}%")
+        p.setPen(QPen(QColor(self.colours["foreground"]), 2.5))
+        p.setBrush(QColor(self.colours["accent"]))
+        p.drawEllipse(puck, icon * 1.1, icon * 1.1)
+        p.end()

@@ -1,0 +1,69 @@
+"""The puck's geometry as pure functions (numpy only), so the weight law is testable without Qt.
+
+Styles sit evenly on the unit circle, the first at the top, going clockwise (as a performer reads
+a clock). The puck's weights are inverse distance squared, normalised, with one twist: distances
+are measured to the edge of a small *snap circle* around each style instead of to its centre.
+Inside a snap circle that style is alone (weight 1); approaching it from outside, its weight grows
+continuously to 1 (1/d^2 diverges at the edge), so there is no jump when the puck enters or leaves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFAULT_SNAP_RADIUS = 0.18
+_EPS = 1e-12
+
+
+def style_positions(n: int, radius: float = 1.0) -> np.ndarray:
+    """[n, 2] positions of n styles on a circle (y up), first at 12 o'clock, clockwise."""
+    if n <= 0:
+        return np.zeros((0, 2))
+    angles = np.pi / 2 - 2 * np.pi * np.arange(n) / n
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def puck_weights(puck: tuple[float, float] | np.ndarray, positions: np.ndarray,
+                 snap_radius: float = DEFAULT_SNAP_RADIUS) -> np.ndarray:
+    """Normalised weights (sum 1) of the styles at `positions` for a puck at `puck`.
+
+    w_i ~ 1 / max(d_i - snap_radius, 0)^2; a puck within `snap_radius` of a style gives that style alone
+    (the nearest one, should snap circles overlap).
+    """
+    pos = np.asarray(positions, dtype=float).reshape(-1, 2)
+    n = len(pos)
+    if n == 0:
+        return np.zeros(0)
+    if n == 1:
+        return np.ones(1)
+    d = np.hypot(*(pos - np.asarray(puck, dtype=float).reshape(1, 2)).T)
+    gap = d - max(float(snap_radius), 0.0)
+    nearest = int(np.argmin(d))
+    if gap[nearest] <= _EPS ** 0.5:
+        w = np.zeros(n)
+        w[nearest] = 1.0
+        return w
+    inv = 1.0 / np.maximum(gap, _EPS) ** 2
+    return inv / inv.sum()
+
+
+def puck_from_weights(weights: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Where to *show* the puck for weights set elsewhere (sliders, MIDI): their weighted centroid.
+
+    Not an exact inverse of `puck_weights` (most weight vectors have no exact puck position), but it
+    puts the puck on a style's icon when that style is alone and at the centre when all are equal,
+    which is what a performer glancing at the puck expects. Zero weights give the centre.
+    """
+    w = np.clip(np.asarray(weights, dtype=float).reshape(-1), 0.0, None)
+    pos = np.asarray(positions, dtype=float).reshape(-1, 2)
+    total = w.sum()
+    if len(w) == 0 or total <= 0:
+        return np.zeros(2)
+    return (w[:, None] * pos).sum(axis=0) / total
+
+
+def clamp_to_disc(xy: np.ndarray, radius: float = 1.15) -> np.ndarray:
+    """Keep the puck inside the drawing area (a little beyond the style circle)."""
+    v = np.asarray(xy, dtype=float).reshape(2)
+    r = float(np.hypot(*v))
+    return v if r <= radius else v * (radius / r)
