@@ -136,6 +136,8 @@ def _press_value(msg: Any) -> float:
 
 
 def _log_scale(v: float, lo: float, hi: float) -> float:
+    if v <= 0.0 or v >= 1.0:
+        return lo if v <= 0.0 else hi  # exact ends: the top of a fader is exactly the maximum
     if lo > 0 and hi > 0:
         return lo * (hi / lo) ** v
     return lo + (hi - lo) * v
@@ -412,6 +414,39 @@ def list_midi_inputs(api: str | None = None) -> list[str]:
         raise MidiUnavailable(_unavailable_reason(e)) from e
 
 
+class _PortWatch:
+    """Lists input ports for the once-a-second hot-plug poll.
+
+    With an explicit rtmidi API one client is kept open and asked each time: opening a client per
+    poll costs ~170 ms on JACK (and flickers in JACK's graph). Otherwise mido's own listing, which
+    probes the APIs afresh each call (cheap on ALSA).
+    """
+
+    def __init__(self, api: str | None) -> None:
+        self.api = api
+        self._midi_in: Any = None
+
+    def names(self) -> list[str]:
+        if self.api is None or "/" in self.api or "." in self.api:
+            return list_midi_inputs(self.api)
+        try:
+            if self._midi_in is None:
+                import rtmidi
+                self._midi_in = rtmidi.MidiIn(getattr(rtmidi, f"API_{self.api}"), "textconductor port watch")
+            return list(self._midi_in.get_ports())
+        except (ImportError, OSError, RuntimeError, AttributeError) as e:
+            self.close()
+            raise MidiUnavailable(_unavailable_reason(e)) from e
+
+    def close(self) -> None:
+        if self._midi_in is not None:
+            try:
+                self._midi_in.delete()
+            except Exception as e:  # already gone with its server
+                log.debug("closing the port watch: %s", e)
+            self._midi_in = None
+
+
 def _is_through(name: str) -> bool:
     return name.lower().startswith("midi through")
 
@@ -464,6 +499,7 @@ class MidiController(Controller):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._backoff = 0.0
+        self._watch = _PortWatch(api)
         self.reset_on_open = False  # forget the saved bindings of the next device opened
         self._on_message = guarded(self._handle, "MIDI message handling", log)
 
@@ -489,6 +525,7 @@ class MidiController(Controller):
             self._thread.join(timeout=5)
             self._thread = None
         self._close_port()
+        self._watch.close()
 
     # -- learn ---------------------------------------------------------------------------------
     def arm(self, target: str) -> None:
@@ -588,16 +625,18 @@ class MidiController(Controller):
 
     def poll(self) -> None:
         """One hot-plug check: release a vanished port, open the wanted one if it (re)appeared."""
-        names = list_midi_inputs(self.api)
+        names = self._watch.names()
         with self._lock:
             if self.port_name is not None and self.port_name not in names:
-                gone = self.port_name
+                self._set_status(f"MIDI: {device_key(self.port_name)} unplugged; waiting for it to come back",
+                                 logging.WARNING)
                 self._close_port()
-                self._set_status(f"MIDI: {device_key(gone)} unplugged; waiting for it to come back", logging.WARNING)
             if self._port is not None:
                 return
             name = resolve_port(self.want, names)
             if name is None:
+                if self.status.startswith("MIDI: ") and "unplugged" in self.status:
+                    return  # keep saying which device we wait for
                 if not names or all(_is_through(n) for n in names):
                     self._set_status("MIDI: no input ports; plug a controller in (picked up automatically)",
                                      logging.WARNING)
