@@ -38,6 +38,7 @@ class Bank:
         self.device = torch.device(device)
         self.models = [m.to(self.device).eval() for m in models]  # kept for re-sync (fused nn.LSTM)
         self.n = len(models)
+        self.paths: list = []  # checkpoint files, when loaded from disk (for the performance record)
         with torch.no_grad():
             self._full = self._stack(models)
         # Slot buffers: rows [0, A) hold the active styles' weights and states.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
+import threading
 from pathlib import Path
 
 from textconductor.errors import UserError
@@ -57,6 +59,13 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
                    help="send output here from the start")
     p.add_argument("--print", action="store_true", help="stream the text to the terminal")
     p.add_argument("--max-chars", type=int, help="stop after this many characters")
+    p.add_argument("--record", nargs="?", const="auto", metavar="FILE",
+                   help="append the performance record (events + text) to FILE (default: a new file in the "
+                        "user data dir)")
+    p.add_argument("--state", metavar="FILE", help="write a restart snapshot here twice a second")
+    p.add_argument("--restore", metavar="FILE", help="start from this snapshot if it exists")
+    p.add_argument("--standby", action="store_true",
+                   help="load everything, then wait for SIGUSR1 before listening (a warm spare for `play`)")
 
 
 def load_from_args(a: argparse.Namespace):
@@ -73,10 +82,9 @@ def load_from_args(a: argparse.Namespace):
     return load_bank(paths, a.device)
 
 
-def build_engine(a: argparse.Namespace, **hooks):
+def build_engine(a: argparse.Namespace):
+    """The conductor with its bank and settings: everything up to going live (see start_engine)."""
     from textconductor.engine.conductor import Conductor, Tuning
-    from textconductor.engine.runner import Engine, terminal_echo
-    from textconductor.engine.server import EngineSocket
     from textconductor.protocol import RATE_RANGE, TEMPERATURE_RANGE, THRESHOLD_RANGE, TOP_P_RANGE, Command, Params
     for value, (lo, hi), name in ((a.rate, RATE_RANGE, "--rate"), (a.temperature, TEMPERATURE_RANGE, "--temperature"),
                                   (a.threshold, THRESHOLD_RANGE, "--threshold"), (a.top_p, TOP_P_RANGE, "--top-p")):
@@ -93,16 +101,48 @@ def build_engine(a: argparse.Namespace, **hooks):
             conductor.apply(Command("weight", (conductor.style(name) if name in names else name, w)))
     if a.prime:
         conductor.prime(a.prime)
+    return conductor
+
+
+def start_engine(a: argparse.Namespace, conductor):
+    """Restore (if asked), open the record, bind the socket: the moment the engine goes live."""
+    from textconductor.engine import snapshot
+    from textconductor.engine.record import Recorder, file_hashes, new_path
+    from textconductor.engine.runner import Engine, terminal_echo
+    from textconductor.engine.server import EngineSocket
+    restored = snapshot.read(Path(a.restore)) if a.restore else None
+    if restored:
+        snapshot.restore(conductor, restored)
+        log.info("restored engine state at tick %d from %s", conductor.tick_index, a.restore)
+    recorder = None
+    if a.record:
+        path = new_path() if a.record == "auto" else Path(a.record)
+        recorder = Recorder(path)
+        state = snapshot.snapshot(conductor)
+        if restored and path.exists() and path.stat().st_size > 0:
+            recorder.restored(state)
+        else:
+            recorder.start(conductor.params.seed, conductor.names, file_hashes(conductor.bank.paths), state)
+        log.info("recording the performance to %s", path)
     sock = EngineSocket(a.listen or a.host, a.port, a.allow)
-    return Engine(conductor, sock, a.subscribe, echo=terminal_echo if a.print else None, **hooks)
+    return Engine(conductor, sock, a.subscribe, echo=terminal_echo if a.print else None, recorder=recorder,
+                  state_path=Path(a.state) if a.state else None)
 
 
 def cmd_engine(a: argparse.Namespace) -> int:
     from textconductor.engine.conductor import CommandError
     try:
-        engine = build_engine(a)
+        conductor = build_engine(a)
     except CommandError as e:
         raise UserError(f"--weights: {e}") from None
+    if a.standby:
+        wake = threading.Event()
+        signal.signal(signal.SIGUSR1, lambda *_: wake.set())
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        log.info("standby: loaded, waiting for SIGUSR1")
+        while not wake.wait(0.5):
+            pass
+    engine = start_engine(a, conductor)
     host, port = engine.sock.address
     log.info("engine listening on %s:%d (OSC, see docs/osc.md)", host, port)
     signal.signal(signal.SIGTERM, lambda *_: engine.stop())
@@ -112,9 +152,32 @@ def cmd_engine(a: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        engine.sock.close()
+        engine.close()
         if a.print:
-            print()
+            sys.stdout.write("\n")
+    return 0
+
+
+def cmd_replay(a: argparse.Namespace) -> int:
+    from textconductor.engine.replay import replay
+    r = replay(Path(a.record), Path(a.bank) if a.bank else None, a.device)
+    if a.print:
+        sys.stdout.write(r.generated + "\n")
+    if r.first_mismatch is None:
+        print(f"replay matches: {r.matched:,} of {r.ticks:,} characters identical")
+        return 0
+    print(f"replay DIVERGES at tick {r.first_mismatch}: {r.matched:,} of {r.ticks:,} characters identical")
+    return 1
+
+
+def cmd_export(a: argparse.Namespace) -> int:
+    from textconductor.engine.replay import export
+    from textconductor.models.bank_recipe import load_styles
+    text = export(Path(a.record), a.format, {k: v.display for k, v in load_styles().items()})
+    if a.out:
+        Path(a.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -130,6 +193,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "--print streams the text to the terminal.")
     add_engine_args(e)
     e.set_defaults(func=cmd_engine)
+
+    r = sub.add_parser("replay", help="re-run a performance record and check the text is reproduced exactly")
+    r.add_argument("record", help="a performance-*.jsonl file")
+    r.add_argument("--bank", help="folder to find the recorded styles' checkpoints in (default: recorded paths)")
+    r.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
+    r.add_argument("--print", action="store_true", help="print the regenerated text")
+    r.set_defaults(func=cmd_replay)
+
+    x = sub.add_parser("export", help="write a performance record's text (txt, or md with the mixture per paragraph)")
+    x.add_argument("record")
+    x.add_argument("--format", choices=["txt", "md"], default="txt")
+    x.add_argument("--out", help="output file (default: standard output)")
+    x.set_defaults(func=cmd_export)
 
     b = sub.add_parser("bench", help="benchmarks (bench engine)")
     bsub = b.add_subparsers(dest="bench", required=True, metavar="WHAT")

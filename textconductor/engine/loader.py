@@ -45,5 +45,6 @@ def load_bank(paths: list[Path], device: str = "cpu") -> tuple[Bank, list[str]]:
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda: no CUDA device is available")
     bank = Bank(models, dev)
+    bank.paths = list(paths)
     log.info("loaded %d style(s) on %s: %s", len(names), dev, ", ".join(names))
     return bank, names

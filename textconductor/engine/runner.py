@@ -15,10 +15,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from textconductor.engine import snapshot
 from textconductor.engine.conductor import CommandError, Conductor
+from textconductor.engine.record import Recorder
 from textconductor.engine.server import EngineSocket
 from textconductor.protocol import Command, Hello, Status, bundle, message, rejected_counts_message
 
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 HELLO_EVERY_S = 5.0
 STATUS_EVERY_S = 1.0
+SAVE_EVERY_S = 0.5  # record flush + snapshot: a crash loses less than a second
 IDLE_WAIT_S = 0.05
 MAX_SUBSCRIBERS = 32
 
@@ -38,16 +42,15 @@ class Stats:
 
 class Engine:
     def __init__(self, conductor: Conductor, sock: EngineSocket, subscribers: list[tuple[str, int]] | None = None,
-                 echo: Callable[[str], None] | None = None,
-                 on_event: Callable[[int, Command], None] | None = None,
-                 on_tick: Callable[[object], None] | None = None) -> None:
+                 echo: Callable[[str], None] | None = None, recorder: Recorder | None = None,
+                 state_path: Path | None = None) -> None:
         self.conductor, self.sock = conductor, sock
         self.subscribers: list[tuple[str, int]] = list(subscribers or [])
         self.echo = echo
-        self.on_event, self.on_tick = on_event, on_tick  # hooks for the performance record
+        self.recorder, self.state_path = recorder, state_path
         self.stats = Stats()
         self.stopping = threading.Event()
-        self._last_status = self._last_hello = 0.0
+        self._last_status = self._last_hello = self._last_save = 0.0
         self._params_dirty = True
 
     # -- commands --------------------------------------------------------------------------
@@ -78,8 +81,8 @@ class Engine:
         except CommandError as e:
             self.sock.rejected.add(e.reason, e.detail)
             return
-        if self.on_event:
-            self.on_event(self.conductor.tick_index, cmd)
+        if self.recorder:
+            self.recorder.event(self.conductor.tick_index, cmd)
         if n == "prime":
             self.publish(message("/tc/primed", self.conductor.tick_index, cmd.args[0]))
         if n not in ("weights", "weight", "pause", "resume"):
@@ -106,7 +109,20 @@ class Engine:
                       active=len(self.conductor.bank.active), rejected=self.sock.rejected.total,
                       paused=self.conductor.paused, subscribers=len(self.subscribers))
 
+    def save(self) -> None:
+        """Record first, then the snapshot: both then describe the same tick after a crash."""
+        if self.recorder:
+            self.recorder.flush()
+        if self.state_path:
+            try:
+                snapshot.write(self.state_path, snapshot.snapshot(self.conductor))
+            except OSError as e:
+                log.error("cannot write engine state %s: %s", self.state_path, e)
+
     def _periodic(self, now: float) -> None:
+        if now - self._last_save >= SAVE_EVERY_S:
+            self.save()
+            self._last_save = now
         if now - self._last_status >= STATUS_EVERY_S or self._params_dirty:
             parts = [self.status().encode(), self.conductor.params.encode()]
             counts = self.sock.rejected.snapshot()
@@ -128,8 +144,8 @@ class Engine:
         self.publish(tick.encode())
         if self.echo:
             self.echo(tick.char)
-        if self.on_tick:
-            self.on_tick(tick)
+        if self.recorder:
+            self.recorder.tick(tick)
 
     def run(self, max_ticks: int | None = None) -> None:
         """Run until stop() (or max_ticks characters); survives any single bad command."""
@@ -162,6 +178,12 @@ class Engine:
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def close(self) -> None:
+        self.save()
+        if self.recorder:
+            self.recorder.close()
+        self.sock.close()
 
 
 def terminal_echo(char: str) -> None:

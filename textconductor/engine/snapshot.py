@@ -1,0 +1,89 @@
+"""Everything a restarted engine needs to carry on where the last one stopped, as JSON.
+
+The LSTM states are not saved: a restored engine starts with every style inactive, and the
+active ones re-synchronise on the restored history at the first tick, exactly as a style does
+when it comes in during a performance. The sampler's generator state is saved, so the random
+stream continues rather than repeating.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from textconductor.engine.conductor import Conductor
+from textconductor.models.charset import fold
+from textconductor.protocol import MIX_MODES
+
+log = logging.getLogger(__name__)
+
+HISTORY_SAVED = 2000
+
+
+def snapshot(c: Conductor) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "names": list(c.names),
+        "tick": c.tick_index,
+        "raw": [float(x) for x in c.raw],
+        "enabled": [bool(x) for x in c.enabled],
+        "last_weights": None if c._weights is None else [float(x) for x in c._weights],
+        "params": dict(c.params.__dict__),
+        "sampler": c.sampler.rng.bit_generator.state,
+        "history": c.text_tail(HISTORY_SAVED),
+        "paused": c.paused,
+    }
+
+
+def restore(c: Conductor, snap: dict[str, Any]) -> None:
+    """Apply a snapshot; styles are matched by name, so a changed bank restores what it can."""
+    idx = {n: i for i, n in enumerate(snap["names"])}
+    for j, name in enumerate(c.names):
+        if name in idx:
+            c.raw[j] = float(snap["raw"][idx[name]])
+            c.enabled[j] = bool(snap["enabled"][idx[name]])
+    last = snap.get("last_weights")
+    if last is not None and snap["names"] == c.names:
+        c._weights = np.asarray(last, dtype=np.float64)
+    else:
+        c._update_weights()
+    p = snap.get("params", {})
+    for key in ("temperature", "rate", "threshold", "top_p"):
+        if key in p:
+            setattr(c.params, key, float(p[key]))
+    if p.get("mix") in MIX_MODES:
+        c.params.mix = p["mix"]
+    c.params.seed = int(p.get("seed", c.params.seed))
+    c.sampler.reseed(c.params.seed)
+    if "sampler" in snap:
+        c.sampler.rng.bit_generator.state = snap["sampler"]
+    c.tick_index = int(snap["tick"])
+    c.paused = bool(snap.get("paused", False))
+    c.history.clear()
+    c.history.extend(fold(snap.get("history", "")) or "\n")
+    c.bank.set_active([])
+
+
+def write(path: Path, snap: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(snap))
+    os.replace(tmp, path)
+
+
+def read(path: Path) -> dict[str, Any] | None:
+    """The snapshot, or None (logged) when it is missing or unreadable: start fresh, never crash."""
+    try:
+        snap = json.loads(Path(path).read_text())
+        if not isinstance(snap, dict) or snap.get("version") != 1 or not isinstance(snap.get("names"), list):
+            raise ValueError("not a textconductor engine snapshot")
+        return snap
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        log.warning("cannot restore from %s (%s): starting fresh", path, e)
+        return None
