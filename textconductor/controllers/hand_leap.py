@@ -134,7 +134,8 @@ class LeapController(Controller):
             conn.add_listener(_Listener(self))  # type: ignore[attr-defined]
             conn.connect(auto_poll=True)  # type: ignore[attr-defined]
             self._connection = conn
-            self._set_overlay(replace(self.overlay(), status="no hand"))
+            if self.overlay().status == "not started":  # no frame yet: say we are connected
+                self._set_overlay(replace(self.overlay(), status="no hand"))
         except Exception as e:  # noqa: BLE001 - no service/device: explain, keep the app running
             log.warning("Leap tracking unavailable: %s", e)
             self._set_overlay(replace(self.overlay(), status=f"unavailable: {e}"))

@@ -168,7 +168,9 @@ class GestureMachine:
         self.grabbed = self._stable is Gesture.PINCH if s.grab == "pinch" else True
         fx, fy = self._filter(t, hand.position)
         self.palm = (fx, fy)
-        if self.grabbed:
+        # While a pinch is being released (raw gesture no longer a pinch, release not yet debounced) the puck
+        # holds still: the hand moving as the fingers open must not drag it.
+        if self.grabbed and (s.grab == "always" or g is Gesture.PINCH):
             puck = position_to_puck(self.palm, s.region)
             if self.puck is None or abs(puck[0] - self.puck[0]) > 1e-4 or abs(puck[1] - self.puck[1]) > 1e-4:
                 self.puck = puck
