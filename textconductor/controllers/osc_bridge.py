@@ -21,12 +21,11 @@ import ipaddress
 import logging
 import math
 import socket
+import struct
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
-
-from pythonosc.osc_message import OscMessage
 
 from textconductor import protocol
 from textconductor.controllers.base import Controller, ControlSink, guarded
@@ -127,15 +126,15 @@ class OscBridge(Controller):
             if isinstance(msg, str):
                 self._reject(msg)
                 continue
-            if msg.address == PUCK_ADDRESS:
-                self._puck(sink, msg)
-            elif msg.address == "/wek/outputs":
-                self._wekinator(sink, msg)
+            address, args = msg
+            if address == PUCK_ADDRESS:
+                self._puck(sink, args)
+            elif address == "/wek/outputs":
+                self._wekinator(sink, args)
             else:
-                self._engine_message(sink, msg, sender)
+                self._engine_message(sink, address, args, sender)
 
-    def _puck(self, sink: ControlSink, msg: OscMessage) -> None:
-        args = list(msg.params)
+    def _puck(self, sink: ControlSink, args: tuple) -> None:
         if len(args) != 2 or not all(_is_number(a) for a in args):
             self._reject("/puck expects two numbers (x y)", PUCK_ADDRESS)
             return
@@ -149,8 +148,7 @@ class OscBridge(Controller):
         sink.set_puck(min(max(x, -1.0), 1.0), min(max(y, -1.0), 1.0))
         self.handled += 1
 
-    def _wekinator(self, sink: ControlSink, msg: OscMessage) -> None:
-        args = list(msg.params)
+    def _wekinator(self, sink: ControlSink, args: tuple) -> None:
         if not args or not all(_is_number(a) for a in args):
             self._reject("/wek/outputs expects numbers", "/wek/outputs")
             return
@@ -167,8 +165,8 @@ class OscBridge(Controller):
             sink.set_weights(dict(zip(enabled, values, strict=False)))
         self.handled += 1
 
-    def _engine_message(self, sink: ControlSink, msg: OscMessage, sender) -> None:
-        cmd = protocol.parse_message(msg, sender)
+    def _engine_message(self, sink: ControlSink, address: str, args: tuple, sender) -> None:
+        cmd = protocol.parse_message(address, args, sender)
         if isinstance(cmd, protocol.Rejected):
             if protocol.is_error(cmd):
                 self._reject(cmd.reason, cmd.address)
@@ -179,7 +177,7 @@ class OscBridge(Controller):
             if isinstance(style, int):
                 enabled = sink.enabled_styles()
                 if style >= len(enabled):
-                    self._reject("style index beyond the enabled styles", msg.address)
+                    self._reject("style index beyond the enabled styles", address)
                     return
                 style = enabled[style]
             sink.set_weights({style: w})
@@ -190,7 +188,7 @@ class OscBridge(Controller):
         elif name in ("pause", "resume", "reset"):
             sink.control(name)
         else:
-            self._reject(f"{msg.address} is not forwarded by the bridge; send it to the engine", msg.address)
+            self._reject(f"{address} is not forwarded by the bridge; send it to the engine", address)
             return
         self.handled += 1
 
@@ -205,31 +203,36 @@ class OscBridge(Controller):
             log.warning("osc-bridge rejected so far: %s", dict(self.rejected))
 
 
-def _messages(data: bytes) -> list[OscMessage | str]:
-    """The messages of a datagram, bundles flattened; a string is the reason a part was unusable."""
+def _messages(data: bytes) -> list[tuple[str, tuple] | str]:
+    """(address, args) of every message in a datagram, bundles flattened, decoded as strictly as the
+    engine does (`protocol.decode_message`); a string is the reason a part was unusable."""
     if not data or len(data) % 4:
-        return ["not an OSC packet"]
+        return ["not an OSC packet (empty, or length not a multiple of 4)"]
+    out: list[tuple[str, tuple] | str] = []
+    _flatten(data, out, 0)
+    return out
+
+
+def _flatten(data: bytes, out: list, depth: int) -> None:
+    if data.startswith(b"#bundle\x00"):
+        if depth >= protocol.MAX_BUNDLE_DEPTH:
+            out.append("bundle nested too deep")
+            return
+        i = 16
+        if len(data) < i:
+            out.append("malformed bundle (no time tag)")
+        while i < len(data):
+            n = struct.unpack_from(">i", data, i)[0] if i + 4 <= len(data) else -1
+            if n <= 0 or n % 4 or i + 4 + n > len(data):
+                out.append("malformed bundle (bad element size)")
+                return
+            _flatten(data[i + 4:i + 4 + n], out, depth + 1)
+            i += 4 + n
+        return
     try:
-        if OscMessage.dgram_is_message(data):
-            return [OscMessage(data)]
-        from pythonosc.osc_bundle import OscBundle
-        if OscBundle.dgram_is_bundle(data):
-            out: list[OscMessage | str] = []
-            stack = [(OscBundle(data), 0)]
-            while stack:
-                b, depth = stack.pop()
-                for item in b:
-                    if isinstance(item, OscBundle):
-                        if depth + 1 >= protocol.MAX_BUNDLE_DEPTH:
-                            out.append("bundle nested too deep")
-                        else:
-                            stack.append((item, depth + 1))
-                    else:
-                        out.append(item)
-            return out
-    except Exception as e:  # python-osc raises assorted errors on malformed input
-        return [f"malformed packet ({type(e).__name__})"]
-    return ["not an OSC message or bundle"]
+        out.append(protocol.decode_message(data))
+    except ValueError as e:
+        out.append(f"malformed message ({e})" if data.startswith(b"/") else "not an OSC message or bundle")
 
 
 def _is_number(v: object) -> bool:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Mapping
 
+from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
 from textconductor import protocol
@@ -182,14 +183,20 @@ class OscSink:
                 log.debug("ignored a bad packet from the engine: %s", e)
 
     def _on_packet(self, data: bytes) -> None:
-        if not OscMessage.dgram_is_message(data):
-            return
-        msg = OscMessage(data)
+        """The engine answers a ping with a bundle (hello, params, status); take what we use."""
+        if OscBundle.dgram_is_bundle(data):
+            for item in OscBundle(data):
+                if isinstance(item, OscMessage):
+                    self._on_message(item)
+        elif OscMessage.dgram_is_message(data):
+            self._on_message(OscMessage(data))
+
+    def _on_message(self, msg: OscMessage) -> None:
         if msg.address == protocol.OUT_HELLO:
-            names_csv, enabled_blob, weights_blob = msg.params[0], msg.params[1], msg.params[2]
-            names = [n for n in str(names_csv).split(",") if n]
-            enabled = [bool(v) for v in protocol.blob_i32(enabled_blob)]
-            weights = [float(v) for v in protocol.blob_f32(weights_blob)]
+            hello = protocol.Hello.decode(tuple(msg.params))
+            names = list(hello.names)
+            enabled = [bool(v) for v in hello.enabled]
+            weights = [float(v) for v in hello.weights]
             if len(enabled) != len(names):
                 enabled = [True] * len(names)
             with self._lock:
@@ -203,6 +210,10 @@ class OscSink:
         elif msg.address == protocol.OUT_STATUS:
             with self._lock:
                 self._paused = bool(protocol.Status.decode(tuple(msg.params)).paused)
+        elif msg.address == protocol.OUT_PARAMS:
+            params = protocol.Params.decode(tuple(msg.params))
+            with self._lock:
+                self._params.update(temperature=params.temperature, rate=params.rate, mix=params.mix)
 
 
 def _clamp(v: float, lo: float, hi: float) -> float:

@@ -1,0 +1,308 @@
+"""OscSink and the osc-bridge against a UDP socket that decodes with the engine's own validation
+(`textconductor.protocol.parse_packet`) and answers pings with a real `/tc/hello` bundle."""
+
+from __future__ import annotations
+
+import math
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+from pythonosc.udp_client import SimpleUDPClient
+
+from textconductor import protocol
+from textconductor.controllers.autopilot import ActivitySink, Autopilot
+from textconductor.controllers.osc_bridge import BridgeError, OscBridge
+from textconductor.controllers.osc_sink import OscSink, parse_engine_address
+from textconductor.controllers.puck import puck_weights, style_positions
+
+NAMES = ["bible", "linux", "austen"]
+
+
+class EngineSocket:
+    """The engine's side of the wire: validates every datagram, records commands, answers /tc/ping."""
+
+    def __init__(self, names=NAMES, enabled=(1, 1, 1), port: int = 0) -> None:
+        self.names, self.enabled = list(names), np.array(enabled, dtype=bool)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.commands: list[protocol.Command] = []
+        self.rejected: list[protocol.Rejected] = []
+        self.packets = 0
+        self._stop = threading.Event()
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, sender = self.sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._cond:
+                self.packets += 1
+                for item in protocol.parse_packet(data, sender):
+                    if isinstance(item, protocol.Rejected):
+                        self.rejected.append(item)
+                    elif item.name == "ping":
+                        hello = protocol.Hello(self.names, self.enabled, np.zeros(len(self.names), np.float32), "")
+                        self.sock.sendto(protocol.bundle(hello.encode(), protocol.Params().encode()), sender)
+                    else:
+                        self.commands.append(item)
+                self._cond.notify_all()
+
+    def wait_commands(self, n: int, timeout: float = 10.0) -> list[protocol.Command]:
+        with self._cond:
+            self._cond.wait_for(lambda: len(self.commands) >= n, timeout)
+            return list(self.commands)
+
+    def take(self, n: int) -> list[protocol.Command]:
+        got = self.wait_commands(n)
+        with self._cond:
+            self.commands.clear()
+        return got
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def engine():
+    e = EngineSocket(enabled=(1, 1, 0))
+    yield e
+    e.close()
+    assert e.rejected == [], e.rejected  # everything our side sent was valid to the engine
+
+
+@pytest.fixture
+def sink(engine):
+    s = OscSink("127.0.0.1", engine.port)
+    assert s.wait_for_engine(10)
+    yield s
+    s.close()
+
+
+def test_learns_styles_from_hello(sink):
+    assert sink.styles == NAMES
+    assert sink.enabled_styles() == ["bible", "linux"]  # austen disabled in the engine
+
+
+def test_weights_by_name_in_one_datagram(sink, engine):
+    before = engine.packets
+    sink.set_weights({"bible": 0.25, "linux": 1.0})
+    cmds = engine.take(2)
+    assert [(c.name, c.args) for c in cmds] == [("weight", ("bible", 0.25)), ("weight", ("linux", 1.0))]
+    assert engine.packets - before <= 2  # one bundle (plus maybe a periodic ping)
+
+
+def test_out_of_range_values_are_clamped_not_rejected(sink, engine):
+    sink.set_weights({"bible": 1.7})
+    sink.control("temperature", 99)
+    sink.control("rate", -5)
+    cmds = engine.take(3)
+    assert [(c.name, c.args) for c in cmds] == [("weight", ("bible", 1.0)), ("temperature", (5.0,)),
+                                                 ("rate", (0.0,))]
+    with pytest.raises(ValueError):
+        sink.control("temperature", math.nan)
+
+
+def test_puck_sends_all_weights_in_bank_order(sink, engine):
+    top = style_positions(2)[0]  # only the 2 enabled styles are on the circle
+    sink.set_puck(*top)
+    (cmd,) = engine.take(1)
+    assert cmd.name == "weights"
+    assert cmd.args == pytest.approx((1.0, 0.0, 0.0))
+    sink.set_puck(0.0, 0.0)  # centre: the two enabled styles equal, the disabled one 0
+    (cmd,) = engine.take(1)
+    assert cmd.args == pytest.approx((0.5, 0.5, 0.0))
+
+
+def test_controls(sink, engine):
+    sink.control("mix", "product")
+    sink.control("mix", 0)
+    sink.control("pause")
+    sink.control("toggle_pause")
+    sink.control("toggle_pause")
+    sink.control("resume")
+    sink.control("reset")
+    cmds = engine.take(7)
+    assert [(c.name, c.args) for c in cmds] == [
+        ("mix", ("product",)), ("mix", ("linear",)), ("pause", ()), ("resume", ()), ("pause", ()), ("resume", ()),
+        ("reset", ())]
+    with pytest.raises(ValueError):
+        sink.control("volume", 1)
+
+
+def test_presets_save_and_recall(sink, engine):
+    sink.set_weights({"bible": 0.2, "linux": 0.9})
+    sink.control("temperature", 0.5)
+    sink.control("preset_save", 3)
+    sink.set_weights({"bible": 1.0, "linux": 0.0})
+    engine.take(3)
+    sink.control("preset_recall", 3)
+    cmds = engine.take(4)  # the weights of all three styles the sink knew (from hello), then temperature
+    assert {c.args[0]: c.args[1] for c in cmds[:3]} == pytest.approx({"bible": 0.2, "linux": 0.9, "austen": 0.0})
+    assert cmds[3].name == "temperature" and cmds[3].args == pytest.approx((0.5,))
+    sink.control("preset_recall", 4)  # empty: nothing sent, nothing raised
+    with pytest.raises(ValueError):
+        sink.control("preset_save", 10)
+
+
+def test_engine_that_starts_late_is_picked_up():
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()  # a port nobody listens on (yet)
+    s = OscSink("127.0.0.1", port)
+    late = None
+    try:
+        s.set_weights({"bible": 1.0})  # lost: no exception
+        assert not s.wait_for_engine(0.3)
+        try:
+            late = EngineSocket(port=port)  # the engine comes up
+        except OSError:
+            pytest.skip("the port was taken by another process meanwhile")
+        assert s.wait_for_engine(10)  # the periodic ping found it
+        assert s.enabled_styles() == NAMES
+    finally:
+        s.close()
+        if late is not None:
+            late.close()
+
+
+@pytest.mark.parametrize(("text", "addr"), [
+    ("127.0.0.1:57130", ("127.0.0.1", 57130)), (":9000", ("127.0.0.1", 9000)), ("9000", ("127.0.0.1", 9000)),
+    ("studio.local", ("studio.local", 57130)), ("10.0.0.2:1234", ("10.0.0.2", 1234))])
+def test_parse_engine_address(text, addr):
+    assert parse_engine_address(text) == addr
+
+
+@pytest.mark.parametrize("text", ["host:port", "host:0", "host:70000"])
+def test_parse_engine_address_errors(text):
+    with pytest.raises(ValueError):
+        parse_engine_address(text)
+
+
+def test_local_puck_weights_follow_the_frontend_layout():
+    w = puck_weights(0.0, 1.0, ["a", "b", "c"])  # top = first style
+    assert w["a"] == pytest.approx(1.0)
+    w = puck_weights(0.3, -0.2, ["a", "b", "c", "d"])
+    assert sum(w.values()) == pytest.approx(1.0) and all(0 <= v <= 1 for v in w.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# osc-bridge: the TouchOSC layout (docs/controllers.md) and Wekinator, over real UDP.
+
+@pytest.fixture
+def bridge_to(sink):
+    bridges = []
+
+    def make(**kw) -> tuple[OscBridge, SimpleUDPClient]:
+        b = OscBridge(port=0, **kw)
+        b.start(sink)
+        bridges.append(b)
+        return b, SimpleUDPClient("127.0.0.1", b.port)
+    yield make
+    for b in bridges:
+        b.stop()
+
+
+def test_touchosc_layout_end_to_end(bridge_to, engine):
+    """What the documented TouchOSC page sends, through the bridge, arrives valid at the engine."""
+    bridge, tablet = bridge_to()
+    tablet.send_message("/style/linux", 0.75)          # a fader per style
+    tablet.send_message("/puck", [0.5, 1.0])            # XY pad, TouchOSC 0..1: top centre = first style
+    tablet.send_message("/tc/temperature", 0.6)         # temperature fader
+    tablet.send_message("/tc/rate", 30.0)               # rate fader
+    tablet.send_message("/tc/pause", 1.0)               # button press ...
+    tablet.send_message("/tc/pause", 0.0)               # ... and release (ignored)
+    tablet.send_message("/tc/resume", 1.0)
+    tablet.send_message("/tc/mix", "product")
+    cmds = engine.take(7)
+    got = [(c.name, c.args) for c in cmds]
+    assert got[0] == ("weight", ("linux", 0.75))
+    assert got[1][0] == "weights" and got[1][1] == pytest.approx((1.0, 0.0, 0.0))
+    assert got[2:] == [("temperature", (pytest.approx(0.6),)), ("rate", (30.0,)), ("pause", ()), ("resume", ()),
+                       ("mix", ("product",))]
+    assert bridge.rejected == {}
+
+
+def test_xy_options(bridge_to, engine):
+    _, tablet = bridge_to(xy_range="signed", flip_y=True, swap_xy=True)
+    tablet.send_message("/puck", [-1.0, 0.0])  # (y, x) sent, y downwards: y=-1 -> up = first style
+    (cmd,) = engine.take(1)
+    assert cmd.args == pytest.approx((1.0, 0.0, 0.0))
+
+
+def test_wekinator_outputs_drive_enabled_styles(bridge_to, engine):
+    _, wek = bridge_to()
+    wek.send_message("/wek/outputs", [0.2, 1.4])  # regression overshoot clamped
+    cmds = engine.take(2)
+    assert [(c.name, c.args) for c in cmds] == [("weight", ("bible", pytest.approx(0.2))), ("weight", ("linux", 1.0))]
+
+
+def test_wekinator_two_outputs_as_puck(bridge_to, engine):
+    _, wek = bridge_to(wek_puck=True)
+    wek.send_message("/wek/outputs", [0.5, 0.0])  # bottom centre; between the two styles? (2 styles: top, bottom)
+    (cmd,) = engine.take(1)
+    assert cmd.args == pytest.approx((0.0, 1.0, 0.0))
+
+
+def test_bridge_survives_garbage_and_counts_it(bridge_to, engine, caplog):
+    bridge, tablet = bridge_to()
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for junk in [b"", b"abc", b"\x00" * 8, b"#bundle\x00" + b"\xff" * 12, protocol.message("/puck", 1.0),
+                 protocol.message("/puck", "x", "y"), protocol.message("/tc/temperature", math.inf),
+                 protocol.message("/style/*", 1.0), protocol.message("/tc/prime", "hello"),
+                 protocol.message("/wek/outputs", "a")]:
+        raw.sendto(junk, ("127.0.0.1", bridge.port))
+    raw.close()
+    tablet.send_message("/style/bible", 0.5)  # still alive
+    (cmd,) = engine.take(1)
+    assert (cmd.name, cmd.args) == ("weight", ("bible", 0.5))
+    assert sum(bridge.rejected.values()) == 10  # every piece of junk counted, none fatal
+    assert caplog.text.count("osc-bridge rejected") <= 10
+
+
+def test_bridge_refuses_open_listen_without_allow_list():
+    with pytest.raises(BridgeError, match="--allow"):
+        OscBridge(host="0.0.0.0", port=0)
+    with pytest.raises(BridgeError):
+        OscBridge(port=0, xy_range="polar")
+
+
+def test_bridge_port_taken_is_a_clear_error(sink):
+    a = OscBridge(port=0)
+    a.start(sink)
+    try:
+        with pytest.raises(BridgeError, match="cannot listen"):
+            OscBridge(port=a.port).start(sink)
+    finally:
+        a.stop()
+
+
+def test_bridge_input_hands_over_from_autopilot(sink, engine):
+    pilot = Autopilot(idle_s=5.0, fps=50)
+    pilot.bind(sink)
+    pilot._last_input -= 10  # as if idle for 10 s already
+    assert pilot.tick() is not None and pilot.active
+    bridge = OscBridge(port=0)
+    bridge.start(ActivitySink(sink, pilot.input_seen))
+    try:
+        SimpleUDPClient("127.0.0.1", bridge.port).send_message("/puck", [0.5, 0.5])
+        deadline = time.monotonic() + 10
+        while pilot.active and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not pilot.active and pilot.last_point == (0.0, 0.0)
+        assert pilot.tick() is None
+    finally:
+        bridge.stop()
