@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor, QTextCursor
 
+from tests.frontend.conftest import STYLES, open_window
 from textconductor import protocol
 from textconductor.models.charset import CHARS
-from tests.frontend.conftest import STYLES, open_window
 
 
 def connect(qtbot, fake):
