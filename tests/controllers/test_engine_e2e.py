@@ -1,0 +1,112 @@
+"""End to end: MIDI messages and the autopilot drive a real engine process through OscSink."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import subprocess
+import sys
+import time
+
+import mido
+import numpy as np
+import pytest
+
+from textconductor import protocol
+from textconductor.controllers.autopilot import Autopilot
+from textconductor.controllers.midi import MidiController, Source
+from textconductor.controllers.osc_sink import OscSink
+from textconductor.controllers.puck import puck_weights
+
+
+@pytest.fixture(scope="module")
+def two_styles(tiny_checkpoint, tmp_path_factory):
+    """The tiny trained model as two styles ('psalm' and a renamed copy 'code')."""
+    from textconductor.models.checkpoint import load_checkpoint, save_checkpoint
+    model, meta = load_checkpoint(tiny_checkpoint)
+    other = tmp_path_factory.mktemp("e2e") / "code.safetensors"
+    save_checkpoint(other, model, dataclasses.replace(meta, name="code"))
+    return [tiny_checkpoint, other]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def engine_port(two_styles):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, two_styles),
+                             "--port", str(port), "--rate", "50", "--seed", "1", "--threads", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    yield port
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+class Observer:
+    """A second client that asks the engine for its state (/tc/ping -> hello + params bundle)."""
+
+    def __init__(self, port: int) -> None:
+        self.engine = ("127.0.0.1", port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.3)
+
+    def state(self) -> tuple[protocol.Hello, protocol.Params] | None:
+        from pythonosc.osc_bundle import OscBundle
+        self.sock.sendto(protocol.message("/tc/ping"), self.engine)
+        try:
+            data = self.sock.recv(1 << 16)
+        except TimeoutError:
+            return None
+        hello = params = None
+        for m in OscBundle(data):
+            if m.address == protocol.OUT_HELLO:
+                hello = protocol.Hello.decode(tuple(m.params))
+            elif m.address == protocol.OUT_PARAMS:
+                params = protocol.Params.decode(tuple(m.params))
+        return (hello, params) if hello and params else None
+
+    def wait(self, pred, timeout: float = 20.0):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = self.state()
+            if last is not None and pred(*last):
+                return last
+            time.sleep(0.05)
+        raise AssertionError(f"engine never reached the state; last {last}")
+
+
+def test_midi_and_autopilot_drive_a_real_engine(engine_port):
+    sink = OscSink("127.0.0.1", engine_port)
+    observer = Observer(engine_port)
+    try:
+        assert sink.wait_for_engine(60), "the engine did not answer"
+        assert sink.enabled_styles() == ["psalm", "code"]
+        midi = MidiController()
+        midi._sink = sink  # the message path exactly as rtmidi's callback runs it
+        midi.handle(mido.Message("control_change", control=0, value=64))
+        midi.handle(mido.Message("control_change", control=1, value=127))  # CC 1 -> 2nd style
+        midi.mapping.bind(Source("cc", None, 20), "temperature")
+        midi.handle(mido.Message("control_change", control=20, value=127))
+        hello, params = observer.wait(lambda h, p: np.allclose(h.weights, [64 / 127, 1.0])
+                                      and abs(p.temperature - 2.0) < 1e-6)
+        assert hello.names == ["psalm", "code"]
+
+        clock = [0.0]
+        pilot = Autopilot(idle_s=1.0, seed=4, glide_s=0.0, clock=lambda: clock[0])
+        pilot.bind(sink)
+        clock[0] = 2.0
+        x, y = pilot.tick()
+        expected = puck_weights(x, y, ["psalm", "code"])
+        observer.wait(lambda h, p: np.allclose(h.weights, [expected["psalm"], expected["code"]], atol=1e-6))
+        assert observer.state()[1].rate == 50.0  # untouched settings stay
+    finally:
+        sink.close()
