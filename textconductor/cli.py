@@ -18,7 +18,7 @@ log = logging.getLogger("textconductor")
 
 # Each part of the system registers its own sub-commands (engine, play, bench, ui, midi, ...).
 # A module listed here must import nothing heavy at import time (no torch, no Qt).
-PLUGIN_COMMANDS = ["textconductor.engine.commands", "textconductor.frontend.commands",
+PLUGIN_COMMANDS = ["textconductor.play_command", "textconductor.engine.commands", "textconductor.frontend.commands",
                    "textconductor.controllers.commands", "textconductor.controllers.hand_commands"]
 
 

@@ -125,7 +125,11 @@ def start_engine(a: argparse.Namespace, conductor):
             recorder.start(conductor.params.seed, conductor.names, file_hashes(conductor.bank.paths), state)
         log.info("recording the performance to %s", path)
     sock = EngineSocket(a.listen or a.host, a.port, a.allow)
-    return Engine(conductor, sock, a.subscribe, echo=terminal_echo if a.print else None, recorder=recorder,
+    subscribers = list(a.subscribe)
+    for host, port in (restored or {}).get("subscribers", []):
+        if (host, port) not in subscribers:
+            subscribers.append((str(host), int(port)))  # listeners carry on through a restart
+    return Engine(conductor, sock, subscribers, echo=terminal_echo if a.print else None, recorder=recorder,
                   state_path=Path(a.state) if a.state else None)
 
 

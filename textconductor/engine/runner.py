@@ -115,7 +115,9 @@ class Engine:
             self.recorder.flush()
         if self.state_path:
             try:
-                snapshot.write(self.state_path, snapshot.snapshot(self.conductor))
+                snap = snapshot.snapshot(self.conductor)
+                snap["subscribers"] = [list(a) for a in self.subscribers]
+                snapshot.write(self.state_path, snap)
             except OSError as e:
                 log.error("cannot write engine state %s: %s", self.state_path, e)
 

@@ -1,0 +1,190 @@
+"""Fault tests: the supervised instrument survives kill -9 of either process and crash loops."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from textconductor.protocol import Hello, Tick
+from textconductor.supervisor import Supervisor
+from tests.engine.conftest import Client, free_port, make_bank
+
+
+class Play:
+    """`textconductor play` as a user starts it, with its log captured line by line."""
+
+    def __init__(self, tmp_path, *extra, env=None):
+        bank = tmp_path / "bank"
+        bank.mkdir(exist_ok=True)
+        make_bank(bank, ["alpha", "beta"])
+        self.port = free_port()
+        self.record = tmp_path / "perf.jsonl"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "textconductor", "play", "--bank", str(bank), "--port", str(self.port),
+             "--rate", "40", "--record", str(self.record), "--state", str(tmp_path / "state.json"), *extra],
+            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def wait_log(self, text, timeout=60, count=1):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if sum(text in ln for ln in self.log) >= count:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no {text!r} in log:\n{''.join(self.log)}")
+
+    def pid_of(self, marker):
+        line = [ln for ln in self.log if marker in ln][-1]
+        return int(line.split("pid ")[1].split(")")[0])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(20)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().split()[2] != "Z"
+
+
+def subscribe(client, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        client.send("/tc/subscribe", client.port)
+        for addr, params in client.messages(0.3):
+            if addr == "/tc/tick":
+                return Tick.decode(params)
+    raise AssertionError("no ticks")
+
+
+def test_engine_kill_9_resumes_within_2s_with_its_state(tmp_path):
+    play = Play(tmp_path, "--headless")
+    client = Client(play.port)
+    try:
+        play.wait_log("standby: loaded")
+        subscribe(client)
+        client.send("/tc/weights", 0.3, 0.7)
+        client.send("/tc/temperature", 0.5)
+        time.sleep(1.5)
+        play.wait_log("started engine")
+        pid = play.pid_of("started engine")
+        last = None
+        for addr, params in client.messages(0.05):
+            if addr == "/tc/tick":
+                last = Tick.decode(params)
+        os.kill(pid, signal.SIGKILL)
+        t_kill = time.monotonic()
+        first = None
+        while time.monotonic() - t_kill < 10 and first is None:
+            for addr, params in client.messages(0.05):
+                if addr == "/tc/tick":
+                    t = Tick.decode(params)
+                    if last is None or t.tick <= last.tick + 1 or time.monotonic() - t_kill > 0.2:
+                        first = (time.monotonic() - t_kill, t)
+                        break
+        assert first is not None, "".join(play.log)
+        resumed_after, tick = first
+        assert resumed_after < 2.0, f"generation resumed after {resumed_after:.2f} s"
+        # the restored engine has the weights and settings of the old one, and the listener list
+        assert tick.weights[0] == pytest.approx(0.3, abs=1e-5) and tick.weights[1] == pytest.approx(0.7, abs=1e-5)
+        client.send("/tc/ping")
+        hello = Hello.decode(client.wait_for("/tc/hello"))
+        assert hello.weights.tolist() == pytest.approx([0.3, 0.7])
+        play.wait_log("took over with the saved state")
+        play.wait_log("killed by SIGKILL")
+        time.sleep(1.5)
+    finally:
+        client.close()
+        play.stop()
+    # the record: one restore, ticks contiguous (no gap), restore within a second of the kill
+    lines = [json.loads(x) for x in play.record.read_text().splitlines()]
+    restores = [ln for ln in lines if ln["type"] == "restore"]
+    assert len(restores) == 1
+    ticks = []
+    for ln in lines:
+        if ln["type"] == "text":
+            ticks.extend(range(ln["tick"], ln["tick"] + len(ln["text"])))
+    assert ticks == list(range(ticks[0], ticks[-1] + 1)), "the record has a gap or an overlap"
+    if last is not None:
+        assert restores[0]["tick"] >= last.tick - 40  # at most ~1 s of text (40 chars/s) is regenerated
+    before = "".join(ln["text"] for ln in lines if ln["type"] == "text" and ln["tick"] < restores[0]["tick"])
+    assert restores[0]["state"]["history"].endswith(before[-200:])  # the text continues from there
+    print(f"\nengine kill -9 -> generation resumed after {resumed_after * 1000:.0f} ms")
+
+
+def test_frontend_kill_leaves_the_engine_playing(tmp_path):
+    pytest.importorskip("PySide6")
+    play = Play(tmp_path, env={"QT_QPA_PLATFORM": "offscreen"})
+    client = Client(play.port)
+    try:
+        play.wait_log("started frontend")
+        subscribe(client)
+        ui_pid = play.pid_of("started frontend")
+        time.sleep(2.0)  # the frontend is up and subscribed
+        os.kill(ui_pid, signal.SIGKILL)
+        t0 = time.monotonic()
+        ticks, gaps, last_t = [], [], time.monotonic()
+        while time.monotonic() - t0 < 3.0:
+            for addr, params in client.messages(0.05):
+                if addr == "/tc/tick":
+                    now = time.monotonic()
+                    gaps.append(now - last_t)
+                    last_t = now
+                    ticks.append(Tick.decode(params).tick)
+        assert ticks == list(range(ticks[0], ticks[0] + len(ticks))) and len(ticks) > 60
+        assert max(gaps) < 0.5
+        play.wait_log("frontend killed by SIGKILL; restarting")
+        play.wait_log("started frontend", count=2)
+        new_pid = play.pid_of("started frontend")
+        assert new_pid != ui_pid and alive(new_pid)
+    finally:
+        client.close()
+        play.stop()
+
+
+def test_stop_leaves_no_orphans(tmp_path):
+    play = Play(tmp_path, "--headless")
+    try:
+        play.wait_log("standby: loaded")
+        pids = [play.pid_of("started engine"), play.pid_of("started spare engine")]
+        assert all(alive(p) for p in pids)
+        os.kill(play.proc.pid, signal.SIGKILL)  # even the supervisor dying takes its children along
+        play.proc.wait(10)
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(p) for p in pids)
+    finally:
+        play.stop()
+
+
+def test_crash_loop_backs_off():
+    crash = [sys.executable, "-c", "import sys, time; time.sleep(0.1); sys.exit(3)"]
+    sup = Supervisor(crash, None, state=__import__("pathlib").Path("/nonexistent/state.json"), spare=False)
+    sup.engine.argv = crash  # no engine flags for this stand-in
+    t = threading.Thread(target=sup.run, daemon=True)
+    t.start()
+    time.sleep(9)
+    sup.stop()
+    t.join(10)
+    starts = list(sup.engine.crashes)
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) >= 4
+    assert gaps[0] < 1.0  # the first crashes restart at once
+    assert max(gaps) > 1.9  # then it backs off (1 s, 2 s, 4 s ...)
+    assert len(starts) < 15  # and does not spin

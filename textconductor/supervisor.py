@@ -1,0 +1,189 @@
+"""`textconductor play`: the engine and the frontend as supervised child processes.
+
+A gallery piece runs for days and a performer cannot restart anything on stage, so:
+- The engine writes a snapshot twice a second. A *warm spare* engine (bank loaded, socket not yet
+  bound) waits beside it; when the live engine dies, the spare is woken (SIGUSR1), restores the
+  snapshot and binds the port within milliseconds, instead of the seconds a cold start takes
+  (importing torch alone is ~2 s). A new spare is then started.
+- The frontend reconnects by itself. If it crashes, a new one is started; if the performer closes
+  the window (exit status 0), everything stops.
+- A process that keeps crashing is restarted with exponential back-off; every restart is logged
+  with its cause. Children die with the supervisor (PR_SET_PDEATHSIG), so none is orphaned.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.05
+CRASH_WINDOW_S = 30.0
+FREE_CRASHES = 3  # crashes within the window before back-off starts
+MAX_BACKOFF_S = 30.0
+STOP_GRACE_S = 5.0
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the supervisor dies, even by SIGKILL (Linux)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with status {code}"
+
+
+@dataclass
+class Role:
+    """One kind of child (engine, spare, ui) with its own crash history."""
+
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen | None = None
+    crashes: deque = field(default_factory=lambda: deque(maxlen=50))
+    not_before: float = 0.0
+    restarts: int = 0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        log.info("started %s (pid %d)", self.name, self.proc.pid)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def crashed(self, now: float) -> float:
+        """Note a crash; return how long to wait before the next start."""
+        self.crashes.append(now)
+        recent = [t for t in self.crashes if now - t <= CRASH_WINDOW_S]
+        delay = 0.0 if len(recent) < FREE_CRASHES else min(2.0 ** (len(recent) - FREE_CRASHES), MAX_BACKOFF_S)
+        self.not_before = now + delay
+        return delay
+
+
+class Supervisor:
+    def __init__(self, engine_argv: list[str], ui_argv: list[str] | None, state: Path, spare: bool = True) -> None:
+        self.engine = Role("engine", engine_argv + ["--state", str(state)])
+        self.restore_argv = ["--restore", str(state)]
+        self.spare = Role("spare engine", engine_argv + ["--state", str(state), "--standby"] + self.restore_argv) \
+            if spare else None
+        self.ui = Role("frontend", ui_argv) if ui_argv else None
+        self.stopping = False
+        self.exit_code = 0
+
+    def run(self) -> int:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: self.stop())
+            signal.signal(signal.SIGINT, lambda *_: self.stop())
+        self.engine.start()
+        if self.spare:
+            self.spare.start()
+        if self.ui:
+            self.ui.start()
+        try:
+            while not self.stopping:
+                time.sleep(POLL_S)
+                self._watch()
+        finally:
+            self._shutdown()
+        return self.exit_code
+
+    def _watch(self) -> None:
+        now = time.monotonic()
+        eng = self.engine
+        if eng.proc is not None and eng.proc.poll() is not None:
+            code = eng.proc.returncode
+            if code == 2 and eng.restarts == 0 and not eng.crashes:
+                log.error("the engine could not start (see its message above); stopping")
+                self.exit_code = 2
+                self.stop()
+                return
+            if code == 0 and self.ui is None:
+                self.stop()  # a headless engine that finished (--max-chars)
+                return
+            eng.proc = None
+            delay = eng.crashed(now)
+            log.warning("engine %s; restarting%s", describe_exit(code), f" in {delay:.0f} s" if delay else "")
+        if eng.proc is None and now >= eng.not_before:
+            if self.spare and self.spare.alive():
+                self.spare.proc.send_signal(signal.SIGUSR1)
+                eng.proc, self.spare.proc = self.spare.proc, None
+                log.info("spare engine (pid %d) took over with the saved state", eng.proc.pid)
+                self.spare.not_before = now + 1.0  # let the new live engine have the CPU first
+            else:
+                eng.argv = [a for a in eng.argv if a not in self.restore_argv] + self.restore_argv
+                eng.start()
+            eng.restarts += 1
+        if self.spare:
+            sp = self.spare
+            if sp.proc is not None and sp.proc.poll() is not None:
+                log.warning("spare engine %s", describe_exit(sp.proc.returncode))
+                sp.proc = None
+                sp.crashed(now)
+            if sp.proc is None and now >= sp.not_before:
+                sp.start()
+        if self.ui:
+            ui = self.ui
+            if ui.proc is not None and ui.proc.poll() is not None:
+                code = ui.proc.returncode
+                if code == 0:
+                    log.info("window closed: stopping")
+                    self.stop()
+                    return
+                ui.proc = None
+                delay = ui.crashed(now)
+                log.warning("frontend %s; restarting%s", describe_exit(code), f" in {delay:.0f} s" if delay else "")
+            if ui.proc is None and now >= ui.not_before:
+                ui.start()
+                ui.restarts += 1
+
+    def stop(self) -> None:
+        self.stopping = True
+
+    def _shutdown(self) -> None:
+        roles = [r for r in (self.ui, self.engine, self.spare) if r and r.alive()]
+        for r in roles:
+            r.proc.terminate()
+        deadline = time.monotonic() + STOP_GRACE_S
+        for r in roles:
+            try:
+                r.proc.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in time: killing it", r.name)
+                r.proc.kill()
+                r.proc.wait()
+
+
+def has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc", "eglfs", "linuxfb"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in ("darwin", "win32")
+
+
+NO_DISPLAY = """\
+textconductor play: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window cannot open.
+Run the instrument headless instead; the text streams to this terminal and any OSC controller can play it:
+
+    .venv/bin/textconductor engine --print
+
+or supervised, with restarts and a performance record:
+
+    .venv/bin/textconductor play --headless
+"""
