@@ -10,9 +10,9 @@ import time
 
 import pytest
 
+from tests.engine.conftest import Client, free_port, make_bank
 from textconductor.protocol import Hello, Tick
 from textconductor.supervisor import Supervisor
-from tests.engine.conftest import Client, free_port, make_bank
 
 
 class Play:

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from tests.engine.conftest import Client, free_port
 from textconductor.engine.record import read_record
 from textconductor.errors import UserError
-from tests.engine.conftest import Client, free_port
 
 
 def cli(*args, timeout=120):
