@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import mido
 import numpy as np
@@ -110,3 +111,12 @@ def test_midi_and_autopilot_drive_a_real_engine(engine_port):
         assert observer.state()[1].rate == 50.0  # untouched settings stay
     finally:
         sink.close()
+
+
+def test_examples_listen_prints_the_engine_text(engine_port):
+    r = subprocess.run([sys.executable, "examples/listen.py", "--engine", f"127.0.0.1:{engine_port}", "--port", "0",
+                        "--chars", "30", "--timeout", "30", "--why"], capture_output=True, text=True, timeout=90,
+                       cwd=Path(__file__).resolve().parents[2])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) >= 30 and all(("psalm" in line or "code" in line) for line in lines[:30])

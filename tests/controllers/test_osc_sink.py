@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import math
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -304,5 +307,40 @@ def test_bridge_input_hands_over_from_autopilot(sink, engine):
             time.sleep(0.01)
         assert not pilot.active and pilot.last_point == (0.0, 0.0)
         assert pilot.tick() is None
+    finally:
+        bridge.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# examples/: plain python-osc scripts, run as a user would.
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_example_sweep_sends_valid_crossfades():
+    engine = EngineSocket()
+    try:
+        r = subprocess.run([sys.executable, "examples/sweep.py", "bible", "linux", "--engine",
+                            f"127.0.0.1:{engine.port}", "--seconds", "0.5", "--period", "1"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        cmds = engine.wait_commands(4)
+        assert engine.rejected == []
+        assert {c.args[0] for c in cmds} == {"bible", "linux"}
+        by_time = [c.args for c in cmds if c.args[0] == "linux"]
+        assert by_time[0][1] < 0.1 and max(w for _, w in by_time) > 0.5  # linux fades in
+    finally:
+        engine.close()
+
+
+def test_example_xy_pad_moves_the_puck_through_the_bridge(sink, engine):
+    bridge = OscBridge(port=0)
+    bridge.start(sink)
+    try:
+        r = subprocess.run([sys.executable, "examples/xy_pad.py", "--bridge", f"127.0.0.1:{bridge.port}",
+                            "--seconds", "0.4"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        cmds = engine.wait_commands(3)
+        assert all(c.name == "weights" and len(c.args) == 3 for c in cmds)
     finally:
         bridge.stop()

@@ -146,7 +146,7 @@ class Autopilot(Controller):
             self._thread.join(timeout=5)
             self._thread = None
         with self._lock:
-            self._set_active(False)
+            self._set_active(False, "stopped")
 
     def _loop(self) -> None:
         while not self._stop.wait(1.0 / self.fps):
@@ -162,11 +162,11 @@ class Autopilot(Controller):
                 self.last_point = (float(puck[0]), float(puck[1]))
             self._set_active(False)
 
-    def _set_active(self, on: bool) -> None:
+    def _set_active(self, on: bool, why: str = "handed over to the performer") -> None:
         if on == self.active:
             return
         self.active = on
-        log.info("autopilot %s", "wandering" if on else "handed over to the performer")
+        log.info("autopilot %s", "wandering" if on else why)
         if self.on_state is not None:
             guarded(self.on_state, "autopilot state callback", log)(on)
 
