@@ -185,6 +185,11 @@ def cmd_export(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_soak(a: argparse.Namespace) -> int:
+    from textconductor.engine.soak import cmd_soak as run
+    return run(a)
+
+
 def cmd_bench_engine(a: argparse.Namespace) -> int:
     from textconductor.engine.bench import run_bench
     print(run_bench(a))
@@ -210,6 +215,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--format", choices=["txt", "md"], default="txt")
     x.add_argument("--out", help="output file (default: standard output)")
     x.set_defaults(func=cmd_export)
+
+    so = sub.add_parser("soak", help="long unthrottled run with every style active: RSS growth, max step time")
+    add_bank_args(so)
+    so.add_argument("--chars", type=int, default=1_000_000)
+    so.add_argument("--random", type=int, metavar="N", help="N random 2x256 styles instead of trained ones")
+    so.set_defaults(func=cmd_soak)
 
     b = sub.add_parser("bench", help="benchmarks (bench engine)")
     bsub = b.add_subparsers(dest="bench", required=True, metavar="WHAT")

@@ -1,0 +1,96 @@
+"""`textconductor soak`: the engine unthrottled for N characters with every style active while a
+subscriber receives, to show that memory stays flat and no step stalls over a long run."""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import socket
+import threading
+import time
+
+import numpy as np
+
+from textconductor.engine.conductor import Conductor
+from textconductor.engine.runner import Engine
+from textconductor.engine.server import EngineSocket
+from textconductor.protocol import Params
+
+
+def rss_mb() -> float:
+    """Resident set size now (Linux /proc), else the peak from getrusage."""
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def soak(conductor: Conductor, chars: int, report_every: int = 100_000, log=print) -> dict:
+    conductor.params = Params(rate=0.0, threshold=0.0, seed=conductor.params.seed)
+    conductor.raw[:] = 1.0
+    conductor._update_weights()
+    sock = EngineSocket("127.0.0.1", 0)
+    sub = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 24)
+    sub.bind(("127.0.0.1", 0))
+    sub.settimeout(0.5)
+    received = [0]
+    stop = threading.Event()
+
+    def receive() -> None:
+        while not stop.is_set():
+            try:
+                if sub.recv(1 << 16).startswith(b"/tc/tick"):
+                    received[0] += 1
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    engine = Engine(conductor, sock, [sub.getsockname()])
+    sock.start()
+    threading.Thread(target=receive, daemon=True).start()
+    engine.run(max_ticks=2_000)  # warm up: allocator and caches settle before the baseline
+    rss0, t0, max_step = rss_mb(), time.monotonic(), 0.0
+    done = 0
+    while done < chars:
+        n = min(report_every, chars - done)
+        engine.stats.step_s.clear()
+        engine.run(max_ticks=n)
+        done += n
+        max_step = max(max_step, max(engine.stats.step_s))
+        log(f"{done:>10,} chars  {done / (time.monotonic() - t0):6.0f} chars/s  RSS {rss_mb():7.1f} MB  "
+            f"max step {max(engine.stats.step_s) * 1e3:6.1f} ms")
+    elapsed = time.monotonic() - t0
+    rss1 = rss_mb()
+    time.sleep(0.5)
+    stop.set()
+    sock.close()
+    sub.close()
+    return {"chars": done, "seconds": elapsed, "rate": done / elapsed, "rss_start_mb": rss0, "rss_end_mb": rss1,
+            "rss_growth_mb": rss1 - rss0, "max_step_ms": max_step * 1e3, "received": received[0],
+            "styles": len(conductor.names)}
+
+
+def cmd_soak(a: argparse.Namespace) -> int:
+    import torch
+
+    from textconductor.engine.bank import Bank
+    from textconductor.engine.bench import _random_bank
+    from textconductor.engine.commands import load_from_args
+    torch.set_num_threads(max(1, a.threads))
+    if a.random:
+        models, names = _random_bank(a.random)
+        bank, source = Bank(models), f"{a.random} random 2x256 styles"
+    else:
+        bank, names = load_from_args(a)
+        source = f"{len(names)} trained styles"
+    c = Conductor(bank, names, seed=0)
+    print(f"# soak: {source}, all active, unthrottled, publishing every tick to a UDP subscriber")
+    r = soak(c, a.chars)
+    print(f"{r['chars']:,} chars in {r['seconds']:.0f} s ({r['rate']:.0f} chars/s); RSS {r['rss_start_mb']:.1f} -> "
+          f"{r['rss_end_mb']:.1f} MB ({r['rss_growth_mb']:+.1f} MB); max step {r['max_step_ms']:.1f} ms; "
+          f"subscriber received {r['received']:,} ticks")
+    return 0 if np.isfinite(r["rss_growth_mb"]) else 1
