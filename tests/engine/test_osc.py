@@ -130,3 +130,38 @@ def test_ten_thousand_hostile_packets_are_counted_and_harmless(client):
     t0 = Tick.decode(client.wait_for("/tc/tick")).tick
     later = Tick.decode(client.wait_for("/tc/tick", lambda p: Tick.decode(p).tick > t0 + 20))
     assert np.isfinite(later.mixed).all()
+
+
+def test_listen_with_allow_list_drops_other_hosts(tiny_bank):
+    import socket
+    import subprocess
+    import sys
+
+    from tests.engine.conftest import free_port
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
+                             "--listen", "0.0.0.0", "--allow", "127.0.0.3", "--port", str(port), "--rate", "50"],
+                            stderr=subprocess.DEVNULL)
+    local = Client(port)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            local.send("/tc/subscribe", local.port)
+            if any(a == "/tc/hello" for a, _ in local.messages(0.3)):
+                break
+        stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        stranger.bind(("127.0.0.2", 0))
+        friend = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        friend.bind(("127.0.0.3", 0))
+        for _ in range(50):
+            stranger.sendto(message("/tc/weights", 0.0, 1.0, 0.0), ("127.0.0.1", port))
+        friend.sendto(message("/tc/weights", 0.0, 0.0, 1.0), ("127.0.0.1", port))
+        s = Status.decode(local.wait_for("/tc/status", lambda p: Status.decode(p).rejected >= 50, timeout=15))
+        assert s.rejected == 50
+        local.wait_for("/tc/tick", lambda p: Tick.decode(p).active.tolist() == [2])  # the friend was obeyed
+        stranger.close()
+        friend.close()
+    finally:
+        local.close()
+        proc.terminate()
+        proc.wait(10)
