@@ -26,6 +26,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/textconductor bench engine
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/textconductor bench ui
 
 lint: $(STAMP)
 	$(BIN)/ruff check textconductor tests
