@@ -49,8 +49,8 @@ def test_text_and_bars_follow_published_ticks(qtbot, fake_engine):
     best = int(np.argmax(last.mixed))
     assert heights[best] == top
     # small multiples: one labelled plot per active style
-    labels = [lab.toPlainText() for lab in win.multiples.labels if lab.toPlainText()]
-    assert sorted(labels) == sorted(win.looks[n].display for n in STYLES)
+    assert sorted(win.multiples.labels()) == sorted(win.looks[n].display for n in STYLES)
+    assert win.multiples.chosen == CHARS.index("x")
 
 
 def test_burst_is_coalesced_and_complete(qtbot, fake_engine):

@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         centre.setStretchFactor(0, 6)
         centre.setStretchFactor(1, 2)
         centre.setStretchFactor(2, 1)
-        centre.setSizes([620, 200, 130])
+        centre.setSizes([560, 220, 190])
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.puck)
         right.addWidget(self.sliders)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from textconductor.frontend import puck_math
@@ -61,7 +61,7 @@ class PuckWidget(QWidget):
     # -- geometry ------------------------------------------------------------------------------
     def _frame(self) -> tuple[QPointF, float]:
         side = min(self.width(), self.height())
-        return QPointF(self.width() / 2, self.height() / 2), side / 2 * 0.74
+        return QPointF(self.width() / 2, self.height() / 2), side / 2 * 0.68
 
     def to_screen(self, xy: np.ndarray) -> QPointF:
         c, r = self._frame()
@@ -107,6 +107,7 @@ class PuckWidget(QWidget):
         font.setPointSizeF(self.label_pt)
         font.setBold(True)
         p.setFont(font)
+        metrics = QFontMetricsF(font)
         w = self.weights if len(self.weights) == len(self.names) else np.zeros(len(self.names))
         for i, (name, colour) in enumerate(zip(self.names, self.style_colours, strict=True)):
             s = self.to_screen(self.positions[i])
@@ -122,7 +123,9 @@ class PuckWidget(QWidget):
             # labels outside the circle, aligned away from the centre
             d = self.positions[i]
             lp = self.to_screen(d * 1.0) + QPointF(d[0] * (icon + 8), -d[1] * (icon + 8))
-            rect = QRectF(lp.x() - 110, lp.y() - 14, 220, 28)
+            label = f"{name}  {w[i] * 100:.0f}%"
+            tw, th = metrics.horizontalAdvance(label) + 8, metrics.height() + 4
+            rect = QRectF(lp.x() - tw / 2, lp.y() - th / 2, tw, th)
             if d[0] > 0.3:
                 rect.moveLeft(lp.x())
                 align = Qt.AlignmentFlag.AlignLeft
@@ -131,9 +134,9 @@ class PuckWidget(QWidget):
                 align = Qt.AlignmentFlag.AlignRight
             else:
                 align = Qt.AlignmentFlag.AlignHCenter
-                rect.moveTop(lp.y() - (28 if d[1] > 0 else 0))
+                rect.moveTop(lp.y() - (th if d[1] > 0 else 0))
             p.setPen(QColor(colour) if w[i] > 0.005 else QColor(self.colours["muted"]))
-            p.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, f"{name}  {w[i] * 100:.0f}%")
+            p.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, label)
         p.setPen(QPen(QColor(self.colours["foreground"]), 2.5))
         p.setBrush(QColor(self.colours["accent"]))
         p.drawEllipse(puck, icon * 1.1, icon * 1.1)

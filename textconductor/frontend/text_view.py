@@ -11,7 +11,7 @@ removed so the text they are reading stays put.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QPlainTextEdit, QWidget
 
 VISIBLE = {"\n": "\n", "\t": "\t"}
@@ -35,6 +35,11 @@ class TextView(QPlainTextEdit):
                            f" padding: 12px; }}")
         # Opaque: a new character then repaints only this view, never the style-sheeted parents behind it.
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        pal = self.palette()
+        pal.setColor(QPalette.ColorRole.Base, QColor(background))
+        pal.setColor(QPalette.ColorRole.Text, QColor(foreground))
+        self.setPalette(pal)
+        self.viewport().setPalette(pal)
         self.set_point_size(font_family, point_size)
         self._formats: dict[str, QTextCharFormat] = {}
         self._default = foreground
