@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from textconductor import protocol
@@ -245,11 +245,17 @@ class MainWindow(QMainWindow):
         sc("-", lambda: self.control("rate", self.params.rate - 2))
         sc("=", lambda: self.control("rate", self.params.rate + 2))
         sc("M", lambda: self.control("mix", "product" if self.params.mix == "linear" else "linear"))
-        sc("Return", self.controls.prime_edit.setFocus)
         sc("/", self.controls.prime_edit.setFocus)
         for k in range(1, 10):
             sc(str(k), lambda k=k: self.control("preset_recall", k))
             sc(f"Ctrl+{k}", lambda k=k: self.control("preset_save", k))
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:
+        """Enter starts typing into the stream. Not a QShortcut: it would steal Enter from the prime field."""
+        if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.controls.prime_edit.hasFocus():
+            self.controls.prime_edit.setFocus()
+            return
+        super().keyPressEvent(e)
 
     # -- ControlSink ---------------------------------------------------------------------------
     def _gui(self, fn: Callable[[], None]) -> bool:
