@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found: install python3.11 and python3.11-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { echo "venv failed: on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
 	$(BIN)/pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,midi]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,midi,hands]'
 	@touch $(STAMP)
 
 play: $(STAMP)
@@ -22,6 +22,9 @@ play: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check textconductor tests
+	@# The hand model is assembled once (from mediapipe 0.10.21's wheel on PyPI) and cached; without
+	@# it the hand-photo tests skip rather than fail.
+	@$(BIN)/textconductor hands setup >/dev/null 2>&1 || echo "hand model not set up: hand-photo tests will skip"
 	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q
 
 bench: $(STAMP)

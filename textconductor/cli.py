@@ -83,6 +83,18 @@ def cmd_train_bank(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bank_report(a: argparse.Namespace) -> int:
+    from textconductor.models.bank_recipe import BANK_DIR
+    from textconductor.models.bank_report import report, write_into
+    tables = report(Path(a.corpora), Path(a.bank) if a.bank else BANK_DIR)
+    if a.write:
+        write_into(Path(a.write), tables)
+        print(f"wrote the tables into {a.write}")
+    else:
+        print(tables)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="textconductor", description="A real-time instrument for conducting text.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -141,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=_positive_int, help="fine-tunes side by side (default from the recipe)")
     b.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     b.set_defaults(func=cmd_train_bank)
+
+    r = sub.add_parser("bank-report", help="measure the bank: bits/char vs n-gram, identifiability, mixing",
+                       description="Regenerates the measured tables of docs/models.md in one run.")
+    r.add_argument("--corpora", required=True, help="folder with NAME.txt per style (../shared/corpora)")
+    r.add_argument("--bank", help="folder of checkpoints (default: the bundled bank)")
+    r.add_argument("--write", metavar="DOC", help="replace the generated part of this markdown file (docs/models.md)")
+    r.set_defaults(func=cmd_bank_report)
 
     f = sub.add_parser("fold-report", help="how much of each corpus folding into the character set changes")
     f.add_argument("files", nargs="+")

@@ -185,7 +185,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
     torch.manual_seed(cfg.seed)
     model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
     progress = {"step": 0, "chars": 0, "seconds": 0.0, "heldout_bpc": None}
-    base_name = None
+    base_name, base_info = None, {}
     if cfg.base:
         base_model, base_meta = load_checkpoint(cfg.base)
         bc = base_meta.config
@@ -195,6 +195,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
             model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
         model.load_state_dict(base_model.state_dict())
         base_name = base_meta.name
+        base_info = {"base_train_seconds": base_meta.train_seconds, "base_train_chars": base_meta.train_chars}
     model.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     hidden = model.initial_state(cfg.batch)
@@ -263,7 +264,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
                           train_seconds=round(progress["seconds"], 1), heldout_bpc=round(bpc, 4), base=base_name,
                           extra={"corpora": [c.path.name for c in corpora], "steps": progress["step"],
                                  "batch": cfg.batch, "seq_len": cfg.seq_len, "lr": cfg.lr, "seed": cfg.seed,
-                                 "device": dev.type})
+                                 "device": dev.type, **base_info})
     save_checkpoint(out, model, meta)
     spath.unlink(missing_ok=True)
     log.info("%s: wrote %s (held-out %.3f bits/char)", cfg.name, out, bpc)
