@@ -148,3 +148,17 @@ def test_two_frontends_on_one_engine(qtbot, engine, probe):
     qtbot.waitUntil(lambda: a.ticks_received > sa + 5 and b.ticks_received > sb + 5, timeout=15000)
     a.close()
     b.close()
+
+
+def test_screenshots_of_every_mode(qtbot, engine, tmp_path):
+    """The screenshot command against the real engine: four 1920x1080 PNGs with real content."""
+    from PySide6.QtGui import QImage
+
+    from textconductor.frontend.app import take_screenshots
+    paths = take_screenshots(tmp_path, engine=f"127.0.0.1:{engine.port}", chars=40, timeout=30)
+    assert sorted(p.name for p in paths) == ["default.png", "fullscreen.png", "output-window.png", "talk.png"]
+    for p in paths:
+        img = QImage(str(p))
+        assert (img.width(), img.height()) == (1920, 1080), p
+        colours = {img.pixel(x, y) for x in range(0, 1920, 37) for y in range(0, 1080, 23)}
+        assert len(colours) > 8, f"{p.name} looks blank"

@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
         main.addWidget(centre)
         main.addWidget(right)
         main.setStretchFactor(1, 1)
-        main.setSizes([220, 1160, 540])
+        main.setSizes([220, 1160, 540] if "styles" in panels else [0, 1240, 680])
         root = QWidget()
         lay = QVBoxLayout(root)
         lay.setContentsMargins(0, 0, 0, 0)

@@ -31,12 +31,19 @@ class PuckWidget(QWidget):
         self.weights = np.zeros(0)
         self.puck = np.zeros(2)
         self._dragging = False
+        self._font = QFont()
+        self._font.setPointSizeF(label_pt)
+        self._font.setBold(True)
+        self._label_size = (80.0, 40.0)
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
 
     def set_styles(self, names: list[str], colours: list[str]) -> None:
         self.names, self.style_colours = list(names), list(colours)
+        metrics = QFontMetricsF(self._font)
+        widest = max([metrics.horizontalAdvance(n) for n in names] + [metrics.horizontalAdvance("100%")])
+        self._label_size = (widest + 10, 2 * metrics.lineSpacing() + 4)
         self.positions = puck_math.style_positions(len(names))
         if len(self.weights) != len(names):
             self.weights = np.zeros(len(names))
@@ -59,9 +66,16 @@ class PuckWidget(QWidget):
         return self.weights
 
     # -- geometry ------------------------------------------------------------------------------
+    @staticmethod
+    def _icon(r: float) -> float:
+        return max(9.0, r * 0.085)
+
     def _frame(self) -> tuple[QPointF, float]:
-        side = min(self.width(), self.height())
-        return QPointF(self.width() / 2, self.height() / 2), side / 2 * 0.68
+        """Centre and radius of the style circle: as large as the widget allows with every label inside."""
+        w, h = float(self.width()), float(self.height())
+        lw, lh = self._label_size
+        r = min(w / 2 - lw / 2 - 4, (h / 2 - lh - 8) / 1.1, min(w, h) / 2 * 0.85)
+        return QPointF(w / 2, h / 2), max(r, 30.0)
 
     def to_screen(self, xy: np.ndarray) -> QPointF:
         c, r = self._frame()
@@ -102,14 +116,10 @@ class PuckWidget(QWidget):
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawEllipse(c, r, r)
         puck = self.to_screen(self.puck)
-        icon = max(9.0, r * 0.085)
-        font = QFont()
-        font.setPointSizeF(self.label_pt)
-        font.setBold(True)
-        p.setFont(font)
-        metrics = QFontMetricsF(font)
+        icon = self._icon(r)
+        p.setFont(self._font)
         w = self.weights if len(self.weights) == len(self.names) else np.zeros(len(self.names))
-        for i, (name, colour) in enumerate(zip(self.names, self.style_colours, strict=True)):
+        for i, colour in enumerate(self.style_colours):
             s = self.to_screen(self.positions[i])
             col = QColor(colour)
             if w[i] > 0.005:  # the line: thickness and opacity show the weight
@@ -120,23 +130,17 @@ class PuckWidget(QWidget):
             p.setPen(QPen(QColor(self.colours["background"]), 2))
             p.setBrush(QBrush(col))
             p.drawEllipse(s, icon * (0.8 + 0.6 * float(w[i])), icon * (0.8 + 0.6 * float(w[i])))
-            # labels outside the circle, aligned away from the centre
-            d = self.positions[i]
-            lp = self.to_screen(d * 1.0) + QPointF(d[0] * (icon + 8), -d[1] * (icon + 8))
-            label = f"{name}  {w[i] * 100:.0f}%"
-            tw, th = metrics.horizontalAdvance(label) + 8, metrics.height() + 4
-            rect = QRectF(lp.x() - tw / 2, lp.y() - th / 2, tw, th)
-            if d[0] > 0.3:
-                rect.moveLeft(lp.x())
-                align = Qt.AlignmentFlag.AlignLeft
-            elif d[0] < -0.3:
-                rect.moveRight(lp.x())
-                align = Qt.AlignmentFlag.AlignRight
-            else:
-                align = Qt.AlignmentFlag.AlignHCenter
-                rect.moveTop(lp.y() - (th if d[1] > 0 else 0))
+        for i, (name, colour) in enumerate(zip(self.names, self.style_colours, strict=True)):
+            # two lines (name, weight) centred on the icon, above it in the upper half, below it otherwise,
+            # so a label needs only half its width beside the circle (see _frame)
+            s = self.to_screen(self.positions[i])
+            lw, lh = self._label_size
+            top = s.y() - icon * 1.4 - lh if self.positions[i][1] > 0.05 else s.y() + icon * 1.4
+            rect = QRectF(s.x() - lw / 2, top, lw, lh)
+            rect.moveLeft(min(max(rect.left(), 2.0), self.width() - rect.width() - 2.0))
+            rect.moveTop(min(max(rect.top(), 2.0), self.height() - rect.height() - 2.0))
             p.setPen(QColor(colour) if w[i] > 0.005 else QColor(self.colours["muted"]))
-            p.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, label)
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{name}\n{w[i] * 100:.0f}%")
         p.setPen(QPen(QColor(self.colours["foreground"]), 2.5))
         p.setBrush(QColor(self.colours["accent"]))
         p.drawEllipse(puck, icon * 1.1, icon * 1.1)
