@@ -188,6 +188,7 @@ class FakeEngine:
         self.subscriber: tuple[str, int] | None = None
         self.received: list[protocol.Command] = []
         self.tick = 0
+        self.start_weights: list[float] = [1.0] + [0.0] * (len(names) - 1)  # what the hello on subscribe says
 
     def poll(self) -> list[protocol.Command]:
         """Read what the frontend sent; answer subscribe with hello + params + status."""
@@ -210,7 +211,8 @@ class FakeEngine:
 
     def hello(self, weights=None) -> bytes:
         n = len(self.names)
-        w = np.asarray(weights if weights is not None else [1.0] + [0.0] * (n - 1), np.float32)
+        w = np.asarray(weights if weights is not None else self.start_weights, np.float32)
+        assert len(w) == n
         return protocol.Hello(self.names, np.ones(n, bool), w, "In the beginning").encode()
 
     def send(self, data: bytes) -> None:

@@ -62,6 +62,11 @@ def build_window(engine: str = f"{protocol.DEFAULT_HOST}:{protocol.DEFAULT_PORT}
 
 
 def run_ui(engine: str, listen_port: int, fullscreen: bool, talk: bool, output_window: bool) -> int:
+    from textconductor.errors import UserError
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        # Qt would abort the process; an invisible offscreen window would be no better for a performer.
+        raise UserError("no display: run it on a desktop, or set DISPLAY (e.g. Xvfb) or QT_QPA_PLATFORM")
     app = qapp()
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QCursor
