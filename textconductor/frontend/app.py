@@ -81,7 +81,22 @@ def run_ui(engine: str, listen_port: int, fullscreen: bool, talk: bool, output_w
         win.show()
     if output_window:
         win.show_output_window(True)
+    _quit_on_signals(app)
+    app.aboutToQuit.connect(lambda: win.link.stop())  # unsubscribe, so the engine stops sending here
     return app.exec()
+
+
+def _quit_on_signals(app) -> None:  # noqa: ANN001
+    """Ctrl+C / SIGTERM quit cleanly. Python runs signal handlers only when it gets control back,
+    which Qt's C++ event loop never gives: a cheap timer hands it control a few times a second."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from textconductor.protocol import DEFAULT_HOST, DEFAULT_PORT
 
 log = logging.getLogger(__name__)
 DEFAULT_ENGINE = f"{DEFAULT_HOST}:{DEFAULT_PORT}"
-SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOT_DIR = Path("docs") / "screenshots"  # relative to where it is run: the checkout
 
 
 def cmd_ui(a: argparse.Namespace) -> int:
