@@ -70,12 +70,16 @@ def test_burst_is_coalesced_and_complete(qtbot, fake_engine):
 
 def test_garbage_from_the_engine_side_is_ignored(qtbot, fake_engine):
     win = connect(qtbot, fake_engine)
-    for junk in (b"", b"\x00\x01\x02", b"#bundle\x00garbage!", protocol.message("/tc/tick", 1, "a"),
+    good = fake_engine.make_tick("a", 0, np.random.default_rng(5))
+    short = protocol.Tick(1, "a", good.attribution, good.mixed[:50], good.active, good.dists[:, :50], good.weights)
+    for junk in (b"", b"\x00\x01\x02", b"#bundle\x00garbage!", protocol.message("/tc/tick", 1, "a"), short.encode(),
                  protocol.message("/tc/status", "x"), protocol.message("/nope", 1.0)):
         fake_engine.send(junk)
     fake_engine.send(fake_engine.make_tick("Q", 0, np.random.default_rng(2)).encode())
     qtbot.waitUntil(lambda: win.text.text().endswith("Q"), timeout=10000)
     assert win.link.online
+    assert not win.text.text().endswith("aQ")  # the malformed tick was dropped
+    assert win.link.undecodable >= 2
 
 
 def test_status_line_shows_engine_status(qtbot, fake_engine):

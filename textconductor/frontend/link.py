@@ -21,8 +21,10 @@ from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
 from textconductor import protocol
+from textconductor.models.charset import CHARS
 
 log = logging.getLogger(__name__)
+VOCAB = len(CHARS)
 
 
 def decode_outgoing(data: bytes) -> list[tuple[str, tuple]]:
@@ -116,7 +118,10 @@ class EngineLink(QObject):
             for address, args in decode_outgoing(dgram.data().data()):
                 try:
                     if address == protocol.OUT_TICK:
-                        ticks.append(protocol.Tick.decode(args))
+                        t = protocol.Tick.decode(args)
+                        if t.mixed.size != VOCAB or len(t.char) != 1 or t.attribution.size != t.weights.size:
+                            raise ValueError("tick with wrong sizes")
+                        ticks.append(t)
                         self._alive()
                     else:
                         self._dispatch(address, args)

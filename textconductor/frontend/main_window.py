@@ -19,7 +19,16 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QCloseEvent,
+    QColor,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from textconductor import protocol
@@ -560,8 +569,14 @@ class MainWindow(QMainWindow):
             self.output = OutputWindow(self.theme)
             self.output.closed.connect(lambda: self.show_output_window(False))
             self.output.text.append_runs(list(self._recent))
-            self.output.resize(1280, 720)
-            self.output.show()
+            screens = QGuiApplication.screens()
+            if len(screens) > 1:  # a projector or second screen: fill the one this window is not on
+                other = next((s for s in screens if s is not self.screen()), screens[-1])
+                self.output.setGeometry(other.geometry())
+                self.output.showFullScreen()
+            else:
+                self.output.resize(1280, 720)
+                self.output.show()
         elif not on and self.output is not None:
             out, self.output = self.output, None
             out.closed.disconnect()
