@@ -141,3 +141,16 @@ def test_scrollback_trim_does_not_move_what_the_reader_sees(qtbot, fake_engine):
         win.text.append_text(f"line {i:05d} " + "x" * 20 + "\n")
     assert win.text.document().firstBlock().text() != trimmed_before  # a trim happened
     assert win.text.firstVisibleBlock().text() == first
+
+
+def test_opaque_views_paint_their_background(qtbot):
+    """Views marked opaque (for speed) must paint every pixel: grab them and check the stage colour."""
+    win = open_window(qtbot, "127.0.0.1:9")
+    qtbot.waitExposed(win)
+    img = win.grab().toImage()
+    bg = QColor(win.theme.colours["background"]).rgb()
+    for w in (win.text, win.multiples):
+        r = w.rect()
+        for pt in (r.center(), r.topLeft() + r.center() / 4):  # empty areas of each view
+            p = w.mapTo(win, pt)
+            assert img.pixel(p.x(), p.y()) == bg, w.objectName() or type(w).__name__

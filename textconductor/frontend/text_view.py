@@ -11,7 +11,16 @@ removed so the text they are reading stays put.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import QFrame, QPlainTextEdit, QWidget
 
 VISIBLE = {"\n": "\n", "\t": "\t"}
@@ -35,6 +44,7 @@ class TextView(QPlainTextEdit):
                            f" padding: 12px; }}")
         # Opaque: a new character then repaints only this view, never the style-sheeted parents behind it.
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._background = QColor(background)
         pal = self.palette()
         pal.setColor(QPalette.ColorRole.Base, QColor(background))
         pal.setColor(QPalette.ColorRole.Text, QColor(foreground))
@@ -45,6 +55,13 @@ class TextView(QPlainTextEdit):
         self._default = foreground
         self._cursor = QTextCursor(self.document())
         self.chars_total = 0
+
+    def paintEvent(self, e: QPaintEvent) -> None:
+        """The viewport promises Qt it paints every pixel (WA_OpaquePaintEvent): keep the promise."""
+        p = QPainter(self.viewport())
+        p.fillRect(e.rect(), self._background)
+        p.end()
+        super().paintEvent(e)
 
     def set_point_size(self, family: str, point_size: float) -> None:
         f = QFont(family)
