@@ -160,5 +160,6 @@ def test_screenshots_of_every_mode(qtbot, engine, tmp_path):
     for p in paths:
         img = QImage(str(p))
         assert (img.width(), img.height()) == (1920, 1080), p
-        colours = {img.pixel(x, y) for x in range(0, 1920, 37) for y in range(0, 1080, 23)}
-        assert len(colours) > 8, f"{p.name} looks blank"
+        bg = img.pixel(1919, 1079)
+        ink = sum(img.pixel(x, y) != bg for x in range(0, 1920, 4) for y in range(0, 1080, 4))
+        assert ink > 500, f"{p.name} looks blank ({ink} non-background samples)"
