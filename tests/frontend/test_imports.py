@@ -39,7 +39,7 @@ def test_commands_registered():
     register(sub)
     a = p.parse_args(["ui", "--engine", "127.0.0.1:6000", "--fullscreen", "--talk", "--output-window"])
     assert (a.engine, a.fullscreen, a.talk, a.output_window, a.listen_port) == ("127.0.0.1:6000", True, True, True, 0)
-    assert p.parse_args(["bench-ui", "--seconds", "1"]).seconds == 1.0
+    assert p.parse_args(["bench", "ui", "--seconds", "1"]).seconds == 1.0
     assert p.parse_args(["screenshots", "--engine", "x:1"]).engine == "x:1"
 
 

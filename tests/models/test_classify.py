@@ -1,6 +1,6 @@
+from tests.conftest import tiny_text
 from textconductor.models.charset import encode
 from textconductor.models.classify import NgramClassifier
-from tests.conftest import tiny_text
 
 
 def test_classifier_tells_styles_apart_and_mixtures_split():

@@ -234,3 +234,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     be.add_argument("--ticks", type=int, default=300, help="ticks per measurement")
     be.add_argument("--seconds", type=float, default=5.0, help="length of the sustained-rate run")
     be.set_defaults(func=cmd_bench_engine)
+    from textconductor.frontend.commands import add_bench_ui
+    add_bench_ui(bsub)

@@ -1,4 +1,4 @@
-"""Starting the frontend: the `ui` window, the `screenshots` command and the `bench-ui` benchmark.
+"""Starting the frontend: the `ui` window, the `screenshots` command and the `bench ui` benchmark.
 
 Everything Qt is imported here (and in the widget modules), never by `commands.py`, so the CLI's
 `--help` stays instant and nothing here can pull in torch.
@@ -132,7 +132,7 @@ class BenchResult:
     cpu_p99_ms: float
 
     def report(self) -> str:
-        return (f"bench-ui: {self.frames} frames at 60/s of 97 bars + small multiples + text, 1920x1080, every panel "
+        return (f"bench ui: {self.frames} frames at 60/s of 97 bars + small multiples + text, 1920x1080, every panel "
                 f"visible: wall median {self.median_ms:.2f} ms, p99 {self.p99_ms:.2f} ms, max {self.max_ms:.2f} ms; "
                 f"UI-thread CPU median {self.cpu_median_ms:.2f} ms, p99 {self.cpu_p99_ms:.2f} ms "
                 f"({self.paints_per_frame:.1f} widget paints/frame)")

@@ -1,7 +1,7 @@
 """Sub-commands of the frontend (registered into the `textconductor` command by cli.py).
 
-`ui` (the instrument), `screenshots` (PNGs for the docs) and `bench-ui` (UI frame time; to be
-folded under `bench` as `bench ui`). Qt is imported only inside the handlers.
+`ui` (the instrument), `screenshots` (PNGs for the docs) and `bench ui` (UI frame time, added
+under the engine's `bench` command). Qt is imported only inside the handlers.
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ def cmd_screenshots(a: argparse.Namespace) -> int:
     return 0
 
 
+def add_bench_ui(bench_sub: argparse._SubParsersAction) -> None:
+    """`bench ui`, added under the `bench` command that the engine registers."""
+    b = bench_sub.add_parser("ui", help="UI frame time at 60 updates/s of 97 bars + text (median, p99)")
+    b.add_argument("--seconds", type=float, default=5.0)
+    b.add_argument("--styles", type=int, default=8, help="styles loaded (from styles.toml)")
+    b.add_argument("--active", type=int, default=4, help="active styles per tick (small multiples)")
+    b.add_argument("--talk", action="store_true", help="talk-mode fonts")
+    b.set_defaults(func=cmd_bench_ui)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this part's sub-commands; import heavy modules only inside their handlers."""
     u = sub.add_parser("ui", help="the performer's window (Qt): text, bars, styles, sliders, puck",
@@ -51,13 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     u.add_argument("--talk", action="store_true", help="larger fonts for a talk")
     u.add_argument("--output-window", action="store_true", help="also open a text-only window (second screen)")
     u.set_defaults(func=cmd_ui)
-
-    b = sub.add_parser("bench-ui", help="UI frame time at 60 updates/s of 97 bars + text (median, p99)")
-    b.add_argument("--seconds", type=float, default=5.0)
-    b.add_argument("--styles", type=int, default=8, help="styles loaded (from styles.toml)")
-    b.add_argument("--active", type=int, default=4, help="active styles per tick (small multiples)")
-    b.add_argument("--talk", action="store_true", help="talk-mode fonts")
-    b.set_defaults(func=cmd_bench_ui)
 
     s = sub.add_parser("screenshots", help="PNGs of the windows at 1920x1080 fed by a real engine")
     s.add_argument("--out", default=str(SCREENSHOT_DIR), help="folder (default docs/screenshots)")
