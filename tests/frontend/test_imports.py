@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -33,10 +32,8 @@ def test_frontend_never_imports_torch(tmp_path):
 
 
 def test_commands_registered():
-    from textconductor.frontend.commands import register
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers(dest="command")
-    register(sub)
+    from textconductor.cli import build_parser
+    p = build_parser()
     a = p.parse_args(["ui", "--engine", "127.0.0.1:6000", "--fullscreen", "--talk", "--output-window"])
     assert (a.engine, a.fullscreen, a.talk, a.output_window, a.listen_port) == ("127.0.0.1:6000", True, True, True, 0)
     assert p.parse_args(["bench", "ui", "--seconds", "1"]).seconds == 1.0
