@@ -7,13 +7,17 @@ with the reason when jackd is not installed: `apt-get install --no-install-recom
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import mido
 import pytest
@@ -173,6 +177,14 @@ def test_missing_library_reason(ports):
 # ---------------------------------------------------------------------------------------------
 # A real JACK server (dummy driver) and a virtual port as the controller.
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies, so a killed run leaves no jackd behind."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 @pytest.fixture(scope="module")
 def jack_server():
     if shutil.which("jackd") is None:
@@ -181,7 +193,7 @@ def jack_server():
     old = os.environ.get("JACK_DEFAULT_SERVER")
     os.environ["JACK_DEFAULT_SERVER"] = name  # libjack reads it at every client open
     proc = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "1024"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
     backend = mido.Backend("mido.backends.rtmidi/UNIX_JACK")
     try:
         def up() -> bool:
@@ -199,9 +211,10 @@ def jack_server():
     finally:
         proc.terminate()
         try:
-            proc.wait(5)
+            proc.wait(1)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            proc.kill()  # jackd can take seconds on SIGTERM; a test server need not shut down politely
+            proc.wait(5)
         if old is None:
             os.environ.pop("JACK_DEFAULT_SERVER", None)
         else:
@@ -256,3 +269,42 @@ def test_jack_lists_ports_for_a_menu(jack_server):
         assert wait_for(lambda: any(device in n for n in list_midi_inputs("UNIX_JACK")))
     finally:
         out.close()
+
+
+CLOSE_UNDER_TRAFFIC = """
+import sys, threading, time, mido
+from textconductor.controllers.midi import MidiController
+from tests.controllers.recording import RecordingSink
+
+class Busy(RecordingSink):
+    def set_weights(self, w):
+        sum(range(20000))  # a callback that holds the GIL a while
+
+out = mido.Backend("mido.backends.rtmidi/UNIX_JACK").open_output(sys.argv[1], virtual=True)
+stop = threading.Event()
+def flood():
+    while not stop.is_set():
+        out.send(mido.Message("control_change", control=0, value=1))
+        time.sleep(0.0005)
+threading.Thread(target=flood, daemon=True).start()
+n = 0
+for _ in range(12):
+    ctl = MidiController(sys.argv[1], api="UNIX_JACK")
+    ctl._sink = Busy(["a"])
+    ctl.poll()
+    time.sleep(0.05)
+    n += ctl.messages
+    ctl.stop()
+stop.set()
+print("messages", n)
+"""
+
+
+def test_jack_port_closes_while_a_fader_moves(jack_server):
+    """Closing (unplug, quit) during a flood of CCs must neither freeze (GIL held by a thread JACK
+    cancelled) nor crash: run in a child so a regression fails here instead of hanging the suite."""
+    device = f"TC Flood {uuid.uuid4().hex[:6]}"
+    r = subprocess.run([sys.executable, "-c", CLOSE_UNDER_TRAFFIC, device], capture_output=True, text=True,
+                       timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert int(r.stdout.split()[-1]) > 0  # messages did flow while ports opened and closed

@@ -25,6 +25,7 @@ import math
 import os
 import re
 import threading
+import time
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -648,7 +649,7 @@ class MidiController(Controller):
 
     def _open(self, name: str) -> None:
         try:
-            port = _backend(self.api).open_input(name, callback=self._on_message)
+            port = _open_input(self.api, name, self._on_message)
         except (OSError, RuntimeError, ImportError) as e:
             self._set_status(f"MIDI: cannot open {name}: {e}", logging.WARNING)
             return
@@ -672,3 +673,59 @@ class MidiController(Controller):
                 port.close()
             except Exception as e:  # a pulled device may fail to close cleanly
                 log.debug("closing MIDI port: %s", e)
+
+
+class _RtInput:
+    """An rtmidi input read by our own thread, so rtmidi's MIDI thread never runs Python.
+
+    Why not mido's callback port: its callback runs Python on rtmidi's thread, which then needs
+    the GIL. Closing the port holds the GIL and waits for that thread; JACK gives up waiting and
+    cancels the thread, which can die holding the interpreter's GIL mutex, and the whole app
+    freezes (reproduced under load with the JACK test: a fader moving while the port closes).
+    Here rtmidi only queues in C++; a Python thread drains the queue (~2 ms latency at worst).
+    """
+
+    POLL_S = 0.002
+
+    def __init__(self, api: str | None, name: str, callback: Callable[[Any], None]) -> None:
+        import mido
+        import rtmidi
+        rtapi = getattr(rtmidi, f"API_{api}") if api else rtmidi.API_UNSPECIFIED
+        self._rt = rtmidi.MidiIn(rtapi, "textconductor")
+        ports = self._rt.get_ports()
+        if name not in ports:
+            self._rt.delete()
+            raise OSError(f"unknown port {name!r}")
+        self._rt.open_port(ports.index(name), "textconductor in")
+        self._rt.ignore_types(sysex=True, timing=True, active_sense=True)  # clock alone is 24 messages a beat
+        self._parse = mido.Message.from_bytes
+        self._callback = callback
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="midi-in", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            got = self._rt.get_message()
+            if got is None:
+                time.sleep(self.POLL_S)
+                continue
+            try:
+                msg = self._parse(got[0])
+            except ValueError:
+                continue  # not a complete MIDI message
+            self._callback(msg)  # guarded by the controller: never raises
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self._rt.close_port()
+        self._rt.delete()
+
+
+def _open_input(api: str | None, name: str, callback: Callable[[Any], None]) -> Any:
+    """An input port on `name` delivering mido messages to `callback`; `.close()` to release."""
+    backend = _backend(api)
+    if getattr(backend, "name", "").startswith("mido.backends.rtmidi"):
+        return _RtInput(backend.api or None, name, callback)
+    return backend.open_input(name, callback=callback)  # another mido backend: its own threading
