@@ -220,6 +220,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_bank_args(so)
     so.add_argument("--chars", type=int, default=1_000_000)
     so.add_argument("--random", type=int, metavar="N", help="N random 2x256 styles instead of trained ones")
+    so.add_argument("--ui", action="store_true", help="soak the Qt window instead (needs a display or offscreen)")
     so.set_defaults(func=cmd_soak)
 
     b = sub.add_parser("bench", help="benchmarks (bench engine)")

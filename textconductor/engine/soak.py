@@ -75,6 +75,13 @@ def soak(conductor: Conductor, chars: int, report_every: int = 100_000, log=prin
 
 
 def cmd_soak(a: argparse.Namespace) -> int:
+    if a.ui:
+        from textconductor.frontend.app import soak_ui
+        print("# soak ui: the real window fed synthetic ticks as fast as it renders (8 per frame), 24 styles")
+        r = soak_ui(a.chars)
+        print(f"{r['chars']:,} chars in {r['seconds']:.0f} s; RSS after warm-up {r['rss_start_mb']:.1f} MB -> "
+              f"{r['rss_end_mb']:.1f} MB ({r['rss_end_mb'] - r['rss_start_mb']:+.1f} MB), max {r['rss_max_mb']:.1f} MB")
+        return 0
     import torch
 
     from textconductor.engine.bank import Bank

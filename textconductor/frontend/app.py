@@ -200,6 +200,58 @@ def bench_ui(seconds: float = 5.0, styles: int = 8, active: int = 4, rate: float
                        PaintCounter.count / len(times), float(statistics.median(cpu)), float(np.percentile(cpu, 99)))
 
 
+def soak_ui(chars: int = 200_000, per_frame: int = 8, styles: int = 24, active: int = 6, report_every: int = 20_000,
+            log_line=print) -> dict:
+    """Feed the real window `chars` synthetic ticks as fast as it renders them; RSS must stay flat.
+
+    A gallery runs for days: bounded scrollback and no per-tick growth anywhere are what keep it alive.
+    """
+    import resource
+    import tempfile
+
+    from textconductor.frontend.link import decode_outgoing
+
+    def rss_mb() -> float:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+        except OSError:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    app = qapp()
+    win = build_window("127.0.0.1:9", 0, presets_path=Path(tempfile.mkdtemp()) / "presets.json")
+    win._render_timer.stop()
+    win.link.stop(unsubscribe=False)
+    names = list(win.theme.styles_table)[:styles]
+    win.on_hello(protocol.Hello(names, np.ones(len(names), bool), np.zeros(len(names), np.float32), ""))
+    win.resize(1920, 1080)
+    win.show()
+    rng = np.random.default_rng(0)
+    packets = [synthetic_tick(rng, i, len(names), min(active, len(names))).encode() for i in range(600)]
+    fed, rss = 0, []
+    t0 = time.monotonic()
+    start = None
+    while fed < chars:
+        batch = []
+        for _ in range(per_frame):
+            (_, args), = decode_outgoing(packets[fed % len(packets)])
+            tick = protocol.Tick.decode(args)
+            tick.tick = fed
+            batch.append(tick)
+            fed += 1
+        win.on_ticks(batch)
+        win.render_frame()
+        app.processEvents()
+        if start is None and fed >= 5_000:
+            start = rss_mb()  # after warm-up: fonts, glyph caches, the first scrollback fill
+        if fed % report_every < per_frame:
+            rss.append(rss_mb())
+            log_line(f"{fed:>9,} chars fed  RSS {rss[-1]:7.1f} MB  ({fed / (time.monotonic() - t0):.0f} chars/s)")
+    end = rss_mb()
+    win.close()
+    return {"chars": fed, "rss_start_mb": start, "rss_end_mb": end, "rss_max_mb": max(rss or [end]),
+            "seconds": time.monotonic() - t0}
+
+
 # ---------------------------------------------------------------------------------------------
 # Screenshots
 
