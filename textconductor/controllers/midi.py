@@ -13,7 +13,7 @@ Three layers, so each can be tested without hardware:
   and the app keeps running. MIDI learn: `arm(target)`, the next moved fader/knob/pad is bound to
   the target, saved, and `on_learned(target, binding)` is called; `cancel()` disarms.
 
-Threads: messages arrive on rtmidi's thread and go straight to the sink (so a move reaches the
+Threads: messages arrive on the controller's MIDI input thread and go straight to the sink (so a move reaches the
 engine at the next character); the sink must be callable from any thread.
 """
 
