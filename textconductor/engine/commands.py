@@ -190,6 +190,12 @@ def cmd_soak(a: argparse.Namespace) -> int:
     return run(a)
 
 
+def cmd_bench_train(a: argparse.Namespace) -> int:
+    from textconductor.models.bench_train import run
+    print(run(Path(a.corpus) if a.corpus else None, a.seconds))
+    return 0
+
+
 def cmd_bench_engine(a: argparse.Namespace) -> int:
     from textconductor.engine.bench import run_bench
     print(run_bench(a))
@@ -237,3 +243,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     be.set_defaults(func=cmd_bench_engine)
     from textconductor.frontend.commands import add_bench_ui
     add_bench_ui(bsub)
+    bt = bsub.add_parser("train", help="training chars/s for 2x256 and 2x512 on 1 and 2 threads")
+    bt.add_argument("--corpus", help="text to train on (default: a generated sentence)")
+    bt.add_argument("--seconds", type=float, default=15.0, help="per measurement")
+    bt.set_defaults(func=cmd_bench_train)
