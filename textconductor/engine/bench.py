@@ -23,12 +23,11 @@ import torch
 from textconductor.engine import mixer
 from textconductor.engine.bank import Bank
 from textconductor.engine.conductor import Conductor
-from textconductor.engine.runner import Engine
 from textconductor.engine.sampler import Sampler
-from textconductor.engine.server import EngineSocket
+from textconductor.engine.soak import all_active_engine
 from textconductor.models.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.models.charset import CHARS
-from textconductor.protocol import Params, Tick, message
+from textconductor.protocol import Tick, message
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +102,9 @@ def sustained_and_latency(bank: Bank, names: list[str], seconds: float) -> tuple
     Returns (chars/s produced, chars/s received, median weight-change latency ms, latency samples).
     """
     n = len(names)
-    conductor = Conductor(bank, names, seed=0, params=Params(rate=0.0, threshold=0.0))
-    conductor.raw[:] = 1.0
-    conductor._update_weights()
-    sock = EngineSocket("127.0.0.1", 0)
-    sub = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 24)
-    sub.bind(("127.0.0.1", 0))
-    sub.settimeout(0.5)
-    engine = Engine(conductor, sock, [sub.getsockname()])
-    sock.start()
+    conductor = Conductor(bank, names, seed=0)
+    engine, sub = all_active_engine(conductor)
+    sock = engine.sock
     runner = threading.Thread(target=engine.run, daemon=True)
     received, produced0 = 0, conductor.tick_index
     from pythonosc.osc_message import OscMessage

@@ -4,7 +4,6 @@ subscriber receives, to show that memory stays flat and no step stalls over a lo
 from __future__ import annotations
 
 import argparse
-import resource
 import socket
 import threading
 import time
@@ -14,28 +13,25 @@ import numpy as np
 from textconductor.engine.conductor import Conductor
 from textconductor.engine.runner import Engine
 from textconductor.engine.server import EngineSocket
-from textconductor.protocol import Params
+from textconductor.memory import rss_mb
+from textconductor.protocol import Command, Params
 
 
-def rss_mb() -> float:
-    """Resident set size now (Linux /proc), else the peak from getrusage."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-        return pages * resource.getpagesize() / 2**20
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def soak(conductor: Conductor, chars: int, report_every: int = 100_000, log=print) -> dict:
+def all_active_engine(conductor: Conductor) -> tuple[Engine, socket.socket]:
+    """The engine unthrottled with every style active, publishing to a fresh loopback subscriber."""
     conductor.params = Params(rate=0.0, threshold=0.0, seed=conductor.params.seed)
-    conductor.raw[:] = 1.0
-    conductor._update_weights()
-    sock = EngineSocket("127.0.0.1", 0)
+    conductor.apply(Command("weights", (1.0,) * len(conductor.names)))
     sub = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sub.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 24)
     sub.bind(("127.0.0.1", 0))
     sub.settimeout(0.5)
+    engine = Engine(conductor, EngineSocket("127.0.0.1", 0), [sub.getsockname()])
+    engine.sock.start()
+    return engine, sub
+
+
+def soak(conductor: Conductor, chars: int, report_every: int = 100_000, log=print) -> dict:
+    engine, sub = all_active_engine(conductor)
     received = [0]
     stop = threading.Event()
 
@@ -49,10 +45,10 @@ def soak(conductor: Conductor, chars: int, report_every: int = 100_000, log=prin
             except OSError:
                 return
 
-    engine = Engine(conductor, sock, [sub.getsockname()])
-    sock.start()
     threading.Thread(target=receive, daemon=True).start()
     engine.run(max_ticks=2_000)  # warm up: allocator and caches settle before the baseline
+    time.sleep(0.2)
+    received[0] = 0
     rss0, t0, max_step = rss_mb(), time.monotonic(), 0.0
     done = 0
     while done < chars:
@@ -67,7 +63,7 @@ def soak(conductor: Conductor, chars: int, report_every: int = 100_000, log=prin
     rss1 = rss_mb()
     time.sleep(0.5)
     stop.set()
-    sock.close()
+    engine.sock.close()
     sub.close()
     return {"chars": done, "seconds": elapsed, "rate": done / elapsed, "rss_start_mb": rss0, "rss_end_mb": rss1,
             "rss_growth_mb": rss1 - rss0, "max_step_ms": max_step * 1e3, "received": received[0],

@@ -61,7 +61,11 @@ def build_window(engine: str = f"{protocol.DEFAULT_HOST}:{protocol.DEFAULT_PORT}
     return win
 
 
-def run_ui(engine: str, listen_port: int, fullscreen: bool, talk: bool, output_window: bool) -> int:
+def run_ui(engine: str, listen_port: int, fullscreen: bool, talk: bool, output_window: bool,
+           midi: str | int | None = None, midi_on: bool = False, midi_api: str | None = None,
+           autopilot: float | None = None, no_autopilot: bool = False, hands: bool = False, camera: int = 0) -> int:
+    """The performer's window. `midi_on` plays it from MIDI port `midi` (None: the first real port);
+    the autopilot runs after `autopilot` idle seconds (default: on in fullscreen only); `hands` tracks camera N."""
     from textconductor.errors import UserError
     if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
             and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
@@ -81,9 +85,26 @@ def run_ui(engine: str, listen_port: int, fullscreen: bool, talk: bool, output_w
         win.show()
     if output_window:
         win.show_output_window(True)
+    start_controllers(win, fullscreen, midi, midi_on, midi_api, autopilot, no_autopilot, hands, camera)
     _quit_on_signals(app)
     app.aboutToQuit.connect(lambda: win.link.stop())  # unsubscribe, so the engine stops sending here
     return app.exec()
+
+
+def start_controllers(win, fullscreen: bool, midi: str | int | None = None, midi_on: bool = False,  # noqa: ANN001
+                      midi_api: str | None = None, autopilot: float | None = None, no_autopilot: bool = False,
+                      hands: bool = False, camera: int = 0) -> None:
+    """What `ui`'s controller flags ask for; a controller that cannot run here says so and the window runs."""
+    from textconductor.frontend.controllers_menu import autopilot_idle
+    hub = win.controllers
+    hub.midi_api = midi_api
+    if midi_on:
+        hub.start_midi(midi)
+    idle = autopilot_idle(autopilot, no_autopilot, fullscreen, hub.default_idle_s)
+    if idle is not None:
+        hub.set_autopilot(idle)
+    if hands:
+        hub.start_hands(camera)
 
 
 def _quit_on_signals(app) -> None:  # noqa: ANN001
@@ -206,17 +227,10 @@ def soak_ui(chars: int = 200_000, per_frame: int = 8, styles: int = 24, active: 
 
     A gallery runs for days: bounded scrollback and no per-tick growth anywhere are what keep it alive.
     """
-    import resource
     import tempfile
 
     from textconductor.frontend.link import decode_outgoing
-
-    def rss_mb() -> float:
-        try:
-            with open("/proc/self/statm") as f:
-                return int(f.read().split()[1]) * resource.getpagesize() / 2**20
-        except OSError:
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from textconductor.memory import rss_mb
     app = qapp()
     win = build_window("127.0.0.1:9", 0, presets_path=Path(tempfile.mkdtemp()) / "presets.json")
     win._render_timer.stop()
