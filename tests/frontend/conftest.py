@@ -159,6 +159,14 @@ def presets_file(tmp_path, monkeypatch) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch) -> Path:
+    """The user config folder (MIDI mappings) in tmp: no test reads or writes the real one."""
+    path = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(path))
+    return path / "textconductor"
+
+
 def open_window(qtbot, endpoint: str, **kw):
     from textconductor.frontend.app import build_window
     win = build_window(endpoint, 0, **kw)

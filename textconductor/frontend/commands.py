@@ -19,7 +19,19 @@ SCREENSHOT_DIR = Path("docs") / "screenshots"  # relative to where it is run: th
 
 def cmd_ui(a: argparse.Namespace) -> int:
     from textconductor.frontend.app import run_ui
-    return run_ui(a.engine, a.listen_port, a.fullscreen, a.talk, a.output_window)
+    midi = a.midi or None  # `--midi` alone: the first real port
+    if isinstance(midi, str) and midi.isdigit():
+        midi = int(midi)  # an index into the MIDI menu's (and `midi --list`'s) port list
+    return run_ui(a.engine, a.listen_port, a.fullscreen, a.talk, a.output_window, midi=midi,
+                  midi_on=a.midi is not None, midi_api=a.midi_api, autopilot=a.autopilot,
+                  no_autopilot=a.no_autopilot, hands=a.hands, camera=a.camera)
+
+
+def _nonneg(text: str) -> float:
+    v = float(text)
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {text}")
+    return v
 
 
 def cmd_bench_ui(a: argparse.Namespace) -> int:
@@ -60,6 +72,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="gallery mode: no window chrome, hidden cursor, starts generating by itself")
     u.add_argument("--talk", action="store_true", help="larger fonts for a talk")
     u.add_argument("--output-window", action="store_true", help="also open a text-only window (second screen)")
+    c = u.add_argument_group("controllers (also in the MIDI and Controllers menus)")
+    c.add_argument("--midi", nargs="?", const="", metavar="NAME|INDEX",
+                   help="play from this MIDI input (name, part of one, or index; alone: the first port)")
+    c.add_argument("--midi-api", help="rtmidi API, e.g. UNIX_JACK or LINUX_ALSA (default: mido's default)")
+    pilot = c.add_mutually_exclusive_group()
+    pilot.add_argument("--autopilot", type=_nonneg, metavar="SECONDS",
+                       help="the puck wanders after SECONDS without input (default: on in --fullscreen, "
+                            "after [autopilot] idle_s of frontend.toml)")
+    pilot.add_argument("--no-autopilot", action="store_true", help="no autopilot, not even in --fullscreen")
+    c.add_argument("--hands", action="store_true", help="hand gestures from a webcam move the puck")
+    c.add_argument("--camera", type=int, default=0, metavar="N", help="camera index for --hands (default 0)")
     u.set_defaults(func=cmd_ui)
 
     s = sub.add_parser("screenshots", help="PNGs of the windows at 1920x1080 fed by a real engine")

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout,
 
 from textconductor import protocol
 from textconductor.frontend.bars import MixedBars, StyleMultiples
+from textconductor.frontend.controllers_menu import ControllerHub
 from textconductor.frontend.link import EngineLink
 from textconductor.frontend.panels import ControlPanel, SliderPanel, StatusLine, StylePanel
 from textconductor.frontend.presets import PresetStore, morph
@@ -188,6 +189,7 @@ class MainWindow(QMainWindow):
         self._morph_timer.timeout.connect(self._morph_step)
         self._shortcuts()
         self._menu()
+        self.controllers = ControllerHub(self)  # MIDI and Controllers menus: MIDI, learn, autopilot, hands
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     # -- layout --------------------------------------------------------------------------------
@@ -586,6 +588,7 @@ class MainWindow(QMainWindow):
         return self.output
 
     def closeEvent(self, e: QCloseEvent) -> None:
+        self.controllers.shutdown()
         self.show_output_window(False)
         self.link.stop()
         super().closeEvent(e)

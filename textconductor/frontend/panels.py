@@ -230,7 +230,7 @@ class ControlPanel(QWidget):
 
 
 class StatusLine(QWidget):
-    """Connected/offline, achieved chars/s, step time, active styles, rejected messages, presets."""
+    """Connected/offline, achieved chars/s, step time, active styles, rejected messages, controllers, messages."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -245,7 +245,9 @@ class StatusLine(QWidget):
         self.rejected = QLabel("rejected 0")
         self.message = QLabel("")
         self.message.setObjectName("muted")
-        for w in (self.conn, self.rate, self.step, self.active, self.rejected):
+        self.controllers = QLabel("")  # MIDI port, autopilot, hands: who besides the mouse is playing
+        self.controllers.setObjectName("controllers")
+        for w in (self.conn, self.rate, self.step, self.active, self.rejected, self.controllers):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.message)

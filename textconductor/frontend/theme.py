@@ -72,6 +72,8 @@ class Theme:
     puck: dict = field(default_factory=dict)
     render: dict = field(default_factory=dict)
     layout: dict[str, list[str]] = field(default_factory=dict)
+    autopilot: dict = field(default_factory=dict)
+    hands: dict = field(default_factory=dict)
     scale: float = 1.0
     styles_table: dict = field(default_factory=dict)
 
@@ -99,6 +101,7 @@ def load_theme(talk: bool = False, path: Path = THEME_FILE, styles_path: Path = 
     return Theme(colours=t["colours"], fonts=t["fonts"], text=t.get("text", {}), bars=t.get("bars", {}),
                  link=t.get("link", {}), presets=t.get("presets", {}), puck=t.get("puck", {}),
                  render=t.get("render", {}), layout=t.get("layout", {}),
+                 autopilot=t.get("autopilot", {}), hands=t.get("hands", {}),
                  scale=float(t["fonts"].get("talk_scale", 1.5)) if talk else 1.0, styles_table=load_styles(styles_path))
 
 
