@@ -194,7 +194,9 @@ def test_learn_by_clicking_a_slider_then_moving_a_fader(qtbot, win, ports, fake_
 
 def test_learn_target_menu_and_learn_without_midi(qtbot, win, ports):
     hub = win.controllers
-    hub.learn_action.trigger()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    QTest.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert not hub.learning and "choose one in the MIDI menu" in win.status.message.text()
     ports.names = ["Faders 20:0"]
     hub.start_midi("Faders")
@@ -234,10 +236,11 @@ def test_autopilot_wanders_when_idle_and_hands_over_at_once(qtbot, win, fake_eng
     assert "autopilot: wandering" in win.status.controllers.text()
     fake_engine.poll()
     start = win.puck.puck.copy()
-    for _ in range(12):  # path time advances with the clock: the puck wanders, weights reach the engine
-        clock.t += 0.5
-        qtbot.wait(60)
-    qtbot.waitUntil(lambda: np.linalg.norm(win.puck.puck - start) > 0.05, timeout=5000)
+
+    def wandered() -> bool:  # path time advances with the clock: the puck wanders, weights reach the engine
+        clock.t += 0.1
+        return np.linalg.norm(win.puck.puck - start) > 0.05
+    qtbot.waitUntil(wandered, timeout=10000)
     assert weights_seen(qtbot, fake_engine, lambda w: True)
     assert ap.active  # its own moves do not count as input
     s = slider(win, "verse")

@@ -87,6 +87,7 @@ def run_ui(engine: str, listen_port: int, fullscreen: bool, talk: bool, output_w
         win.show_output_window(True)
     start_controllers(win, fullscreen, midi, midi_on, midi_api, autopilot, no_autopilot, hands, camera)
     _quit_on_signals(app)
+    app.aboutToQuit.connect(win.controllers.shutdown)  # MIDI ports released, tracking threads ended
     app.aboutToQuit.connect(lambda: win.link.stop())  # unsubscribe, so the engine stops sending here
     return app.exec()
 

@@ -104,8 +104,9 @@ class _FollowCorner(QObject):
 class ControllerHub(QObject):
     """MIDI (port menu, hot-plug, learn), autopilot and hands for one `MainWindow`."""
 
-    _learned = Signal(str, str)  # target, source described ("CC 16 on channel 1"); from the MIDI thread
-    _midi_status = Signal(str)
+    # From the MIDI thread, tagged with the controller's generation so a late word from a stopped one is dropped.
+    _learned = Signal(int, str, str)  # generation, target, source described ("CC 16 on channel 1")
+    _midi_status = Signal(int, str)
     _pilot_state = Signal(bool)
 
     def __init__(self, window: MainWindow, midi_api: str | None = None, mapping_path: Path | None = None,
@@ -123,6 +124,7 @@ class ControllerHub(QObject):
         self.overlay_size = (int(size[0]), int(size[1]))
 
         self.midi: midi_mod.MidiController | None = None
+        self._midi_gen = 0
         self.midi_state = ""
         self.learning = False
         self.autopilot: Autopilot | None = None
@@ -293,10 +295,12 @@ class ControllerHub(QObject):
         if api is not None:
             self.midi_api = api
         store = midi_mod.MappingStore(self.mapping_path)
+        self._midi_gen += 1
+        gen = self._midi_gen
         ctl = midi_mod.MidiController(
             port, api=self.midi_api, store=store,
-            on_learned=lambda target, b: self._learned.emit(target, b.source.describe()),
-            on_status=self._midi_status.emit)
+            on_learned=lambda target, b: self._learned.emit(gen, target, b.source.describe()),
+            on_status=lambda text: self._midi_status.emit(gen, text))
         ok, reason = ctl.available()
         if not ok:
             self.say(f"MIDI unavailable: {reason}")
@@ -334,8 +338,8 @@ class ControllerHub(QObject):
         if not quiet:
             self.say("MIDI: off")
 
-    def _on_midi_status(self, text: str) -> None:
-        if self.midi is None:
+    def _on_midi_status(self, gen: int, text: str) -> None:
+        if self.midi is None or gen != self._midi_gen:
             return  # a late status from a controller already stopped
         self.midi_state = text
         self.say(text)
@@ -377,7 +381,9 @@ class ControllerHub(QObject):
                  + (" (Esc ends learn mode)" if self.learning else ""))
         return True
 
-    def _on_learned(self, target: str, source: str) -> None:
+    def _on_learned(self, gen: int, target: str, source: str) -> None:
+        if gen != self._midi_gen:
+            return
         more = "; click another control, or Ctrl+L to end" if self.learning else ""
         self.say(f"MIDI learned: {source} -> {self.target_label(target)} (saved){more}")
         if self.midi is not None:
