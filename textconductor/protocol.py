@@ -40,6 +40,7 @@ OUT_TICK = "/tc/tick"
 OUT_STATUS = "/tc/status"
 OUT_PARAMS = "/tc/params"
 OUT_REJECTED = "/tc/rejected"
+OUT_PRIMED = "/tc/primed"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from textconductor.engine import snapshot
 from textconductor.engine.conductor import CommandError, Conductor
 from textconductor.engine.record import Recorder
 from textconductor.engine.server import EngineSocket
-from textconductor.protocol import Command, Hello, Status, bundle, message, rejected_counts_message
+from textconductor.models.charset import fold
+from textconductor.protocol import OUT_PRIMED, Command, Hello, Status, bundle, message, rejected_counts_message
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Engine:
         if self.recorder:
             self.recorder.event(self.conductor.tick_index, cmd)
         if n == "prime":
-            self.publish(message("/tc/primed", self.conductor.tick_index, cmd.args[0]))
+            self.publish(message(OUT_PRIMED, self.conductor.tick_index, fold(cmd.args[0])))  # as it entered the text
         if n not in ("weights", "weight", "pause", "resume"):
             self._params_dirty = True
 
