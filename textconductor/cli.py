@@ -78,7 +78,7 @@ def cmd_fold_report(a: argparse.Namespace) -> int:
 def cmd_train_bank(a: argparse.Namespace) -> int:
     from textconductor.models.bank_recipe import BANK_DIR, train_bank
     done = train_bank(Path(a.corpora), Path(a.out) if a.out else BANK_DIR, Path(a.work) if a.work else None,
-                      a.only, a.jobs, a.device)
+                      a.only, a.jobs, a.device, a.retrain_base)
     print(f"{len(done)} style(s) trained into {Path(a.out) if a.out else BANK_DIR}")
     return 0
 
@@ -151,6 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--work", help="folder for the base model and training states (default: user data dir)")
     b.add_argument("--only", nargs="+", metavar="STYLE", help="fine-tune only these styles")
     b.add_argument("--jobs", type=_positive_int, help="fine-tunes side by side (default from the recipe)")
+    b.add_argument("--retrain-base", action="store_true",
+                   help="train a new shared base model instead of fine-tuning from the shipped one")
     b.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     b.set_defaults(func=cmd_train_bank)
 

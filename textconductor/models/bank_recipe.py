@@ -26,6 +26,7 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 RECIPE = ASSETS / "bank.toml"
 STYLES = ASSETS / "styles.toml"
 BANK_DIR = ASSETS / "bank"
+SHIPPED_BASE = ASSETS / "base" / "base.safetensors"
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def _run(cmds: list[list[str]], jobs: int) -> None:
 
 
 def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | None = None, only: list[str] | None = None,
-               jobs: int | None = None, device: str = "auto") -> list[Path]:
+               jobs: int | None = None, device: str = "auto", retrain_base: bool = False) -> list[Path]:
     recipe, styles = load_recipe(), load_styles()
     work = work_dir or default_work_dir()
     work.mkdir(parents=True, exist_ok=True)
@@ -96,6 +97,9 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
     dev = ["--device", device]
 
     base = work / "base.safetensors"
+    if not base.exists() and SHIPPED_BASE.exists() and not retrain_base:
+        log.info("fine-tuning from the shipped base model %s (--retrain-base to train a new one)", SHIPPED_BASE)
+        base = SHIPPED_BASE
     if not base.exists():
         _run([_train_cmd(list(files.values()), recipe["base"]["name"], base, recipe["base"], dev)], jobs=1)
 
