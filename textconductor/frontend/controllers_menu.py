@@ -253,9 +253,10 @@ class ControllerHub(QObject):
             saves.addAction(str(k), lambda k=k: self.arm(f"preset_save:{k}"))
 
     # -- status --------------------------------------------------------------------------------
-    def say(self, text: str) -> None:
-        """A line for the performer in the status bar (and the log)."""
-        log.info("%s", text)
+    def say(self, text: str, level: int | None = logging.INFO) -> None:
+        """A line for the performer in the status bar (and the log at `level`; None: already logged)."""
+        if level is not None:
+            log.log(level, "%s", text)
         self.window.status.message.setText(short(text, 140))
         self.window.status.message.setToolTip(text)
 
@@ -303,14 +304,14 @@ class ControllerHub(QObject):
             on_status=lambda text: self._midi_status.emit(gen, text))
         ok, reason = ctl.available()
         if not ok:
-            self.say(f"MIDI unavailable: {reason}")
+            self.say(f"MIDI unavailable: {reason}", logging.WARNING)
             self._populate_midi_menu(None, reason)
             return False
         try:
             ctl.start(ActivitySink(self.window, self.input_seen))
         except Exception as e:  # noqa: BLE001 - a controller must never take the window down
             log.error("MIDI failed to start: %s", e, exc_info=e)
-            self.say(f"MIDI could not start: {e}")
+            self.say(f"MIDI could not start: {e}", None)
             return False
         self.midi = ctl
         self.midi_state = ctl.status
@@ -342,7 +343,7 @@ class ControllerHub(QObject):
         if self.midi is None or gen != self._midi_gen:
             return  # a late status from a controller already stopped
         self.midi_state = text
-        self.say(text)
+        self.say(text, None)  # the controller has logged it
         self._show_state()
 
     def set_learning(self, on: bool) -> None:
@@ -457,7 +458,7 @@ class ControllerHub(QObject):
         ctl = controller or HandController(camera=camera)
         ok, reason = ctl.available()
         if not ok:
-            self.say(f"Hands unavailable: {reason}")
+            self.say(f"Hands unavailable: {reason}", logging.WARNING)
             self._check_hands_action(False)
             return False
         self.hands = ctl
@@ -509,7 +510,8 @@ class ControllerHub(QObject):
             self._show_state()
         if not ctl.running and status not in ("starting", "not started"):
             self.stop_hands(quiet=True)
-            self.say(f"Hands {status}" if status.startswith("unavailable") else f"Hands stopped: {status}")
+            self.say(f"Hands {status}" if status.startswith("unavailable") else f"Hands stopped: {status}",
+                     None if status.startswith("unavailable") else logging.INFO)  # the controller logged why
 
     # -- input and learn clicks ----------------------------------------------------------------
     def _update_filter(self) -> None:
