@@ -189,7 +189,9 @@ def _die_with_parent() -> None:
 def jack_server():
     if shutil.which("jackd") is None:
         pytest.skip("jackd is not installed (Debian: apt-get install --no-install-recommends jackd2)")
-    name = f"tc-test-{uuid.uuid4().hex[:8]}"
+    # One fixed name: libjack's shared registry has 8 server slots and a slot is freed only when a
+    # server of the same name starts again, so random names would exhaust it across runs.
+    name = "textconductor-test"
     old = os.environ.get("JACK_DEFAULT_SERVER")
     os.environ["JACK_DEFAULT_SERVER"] = name  # libjack reads it at every client open
     proc = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "1024"],
@@ -211,9 +213,9 @@ def jack_server():
     finally:
         proc.terminate()
         try:
-            proc.wait(1)
+            proc.wait(5)  # a polite shutdown releases the server's registry slot
         except subprocess.TimeoutExpired:
-            proc.kill()  # jackd can take seconds on SIGTERM; a test server need not shut down politely
+            proc.kill()
             proc.wait(5)
         if old is None:
             os.environ.pop("JACK_DEFAULT_SERVER", None)
