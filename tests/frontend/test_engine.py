@@ -163,3 +163,17 @@ def test_screenshots_of_every_mode(qtbot, engine, tmp_path):
         bg = img.pixel(1919, 1079)
         ink = sum(img.pixel(x, y) != bg for x in range(0, 1920, 4) for y in range(0, 1080, 4))
         assert ink > 500, f"{p.name} looks blank ({ink} non-background samples)"
+
+
+def test_typed_prime_enters_the_stream_in_the_foreground_colour(qtbot, window, probe):
+    window.set_weights({"psalm": 1.0, "code": 0.0, "verse": 0.0})
+    qtbot.waitUntil(lambda: window.ticks_received > 5, timeout=15000)
+    window.prime("\u201cAnd it was so\u201d")  # what Enter in the prime field sends
+    qtbot.waitUntil(lambda: '"And it was so"' in window.text.text(), timeout=10000)
+    text = window.text.text()
+    pos = text.rindex('"And it was so"')
+    cur = QTextCursor(window.text.document())
+    cur.setPosition(pos + 2)
+    assert cur.charFormat().foreground().color() == QColor(window.theme.colours["foreground"])
+    start = window.ticks_received
+    qtbot.waitUntil(lambda: window.ticks_received - start >= 5, timeout=10000)  # and the ensemble continues

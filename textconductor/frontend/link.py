@@ -64,6 +64,7 @@ class EngineLink(QObject):
     status = Signal(object)  # protocol.Status
     params = Signal(object)  # protocol.Params
     rejected = Signal(dict)  # {reason: count}
+    primed = Signal(str)  # performer text that entered the stream (between ticks, in order)
     online_changed = Signal(bool)
 
     def __init__(self, host: str = protocol.DEFAULT_HOST, port: int = protocol.DEFAULT_PORT, listen_port: int = 0,
@@ -123,6 +124,12 @@ class EngineLink(QObject):
                             raise ValueError("tick with wrong sizes")
                         ticks.append(t)
                         self._alive()
+                    elif address == protocol.OUT_PRIMED:
+                        if ticks:  # keep the order: the ticks before the primed text first
+                            self.ticks.emit(ticks)
+                            ticks = []
+                        self._alive()
+                        self.primed.emit(str(args[1]))
                     else:
                         self._dispatch(address, args)
                 except (ValueError, TypeError) as e:

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         link.status.connect(self.on_status)
         link.params.connect(self.on_params)
         link.rejected.connect(self.on_rejected)
+        link.primed.connect(self.on_primed)
         link.online_changed.connect(self.on_online)
         self.status.show_online(False, f"{link.host}:{link.port}", c)
 
@@ -519,6 +520,11 @@ class MainWindow(QMainWindow):
         self.ticks_received += len(ticks)
         self._latest = ticks[-1]
         self._bars_dirty = True
+
+    def on_primed(self, text: str) -> None:
+        """The performer's own words, in the stage's foreground colour (no style wrote them)."""
+        if text:
+            self._pending.append((text, self.theme.colours["foreground"]))
 
     def render_frame(self) -> None:
         """At most once per display frame: all queued characters, and the bars of the latest tick."""
