@@ -229,7 +229,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     so.add_argument("--ui", action="store_true", help="soak the Qt window instead (needs a display or offscreen)")
     so.set_defaults(func=cmd_soak)
 
-    b = sub.add_parser("bench", help="benchmarks (bench engine)")
+    b = sub.add_parser("bench", help="benchmarks: bench engine | ui | train")
     bsub = b.add_subparsers(dest="bench", required=True, metavar="WHAT")
     be = bsub.add_parser("engine", help="step time: batched bank vs naive loop, bandwidth bound, OSC latency",
                          description="Measures, in one run, 1/8/24 active styles: batched step vs a naive loop "
