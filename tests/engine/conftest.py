@@ -121,3 +121,13 @@ def engine(tiny_bank):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def client(engine):
+    _, port = engine
+    c = Client(port)
+    c.send("/tc/subscribe", c.port)
+    c.wait_for("/tc/hello")
+    yield c
+    c.close()

@@ -11,16 +11,6 @@ from tests.engine.conftest import STYLES, Client
 from textconductor.protocol import Hello, Params, Status, Tick, bundle, message
 
 
-@pytest.fixture
-def client(engine):
-    _, port = engine
-    c = Client(port)
-    c.send("/tc/subscribe", c.port)
-    c.wait_for("/tc/hello")
-    yield c
-    c.close()
-
-
 def ticks(client, n, timeout=20.0):
     out = []
     while len(out) < n:
