@@ -109,7 +109,8 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
     cmds = []
     for n in todo:
         extra = ["--base", str(base), "--display-name", styles[n].display if n in styles else n, *dev, *threads]
-        cmds.append(_train_cmd([files[n]], n, work / f"{n}.safetensors", recipe["finetune"], extra))
+        settings = {**recipe["finetune"], **recipe["finetune"].get("overrides", {}).get(n, {})}
+        cmds.append(_train_cmd([files[n]], n, work / f"{n}.safetensors", settings, extra))
     # One job at a time per style, copying each as soon as it is done.
     done: list[Path] = []
     for i in range(0, len(cmds), jobs):
