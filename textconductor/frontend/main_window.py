@@ -29,7 +29,7 @@ from PySide6.QtGui import (
     QKeySequence,
     QShortcut,
 )
-from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from textconductor import protocol
 from textconductor.frontend.bars import MixedBars, StyleMultiples
@@ -206,7 +206,14 @@ class MainWindow(QMainWindow):
         centre.setSizes([560, 220, 190])
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.puck)
-        right.addWidget(self.sliders)
+        # With the whole bank (24 styles) the sliders are wider than their panel: let them scroll
+        # sideways rather than squeeze the text, which is what the audience reads.
+        slider_scroll = QScrollArea()
+        slider_scroll.setWidget(self.sliders)
+        slider_scroll.setWidgetResizable(True)
+        slider_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        slider_scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right.addWidget(slider_scroll)
         right.setSizes([560, 330])
         main = QSplitter(Qt.Orientation.Horizontal)
         main.addWidget(self.style_panel)
