@@ -38,3 +38,7 @@ def test_every_bundled_checkpoint_loads_and_predicts():
 
 def test_bank_fits_the_budget():
     assert sum(p.stat().st_size for p in FILES) < 60e6
+
+
+def test_the_bank_has_every_style_of_the_recipe():
+    assert sorted(p.stem for p in FILES) == sorted(RECIPE_STYLES)
