@@ -147,15 +147,20 @@ def sustained_and_latency(bank: Bank, names: list[str], seconds: float) -> tuple
     return produced / elapsed, received / elapsed, float(np.median(lat) * 1e3) if lat else float("nan"), len(lat)
 
 
-def run_bench(a: argparse.Namespace) -> str:
+def timing_bank(a: argparse.Namespace) -> tuple[Bank, list[str], str]:
+    """The bank a benchmark or soak runs on: --random N untrained styles, or the usual bank args."""
     from textconductor.engine.commands import load_from_args
     torch.set_num_threads(max(1, a.threads))
     if a.random:
         models, names = _random_bank(a.random)
-        bank, source = Bank(models), f"{a.random} randomly initialised 2x256 styles (timing only)"
-    else:
-        bank, names = load_from_args(a)
-        models, source = bank.models, f"{len(names)} trained styles"
+        return Bank(models), names, f"{a.random} randomly initialised 2x256 styles (timing only)"
+    bank, names = load_from_args(a)
+    return bank, names, f"{len(names)} trained styles"
+
+
+def run_bench(a: argparse.Namespace) -> str:
+    bank, names, source = timing_bank(a)
+    models = bank.models
     n = len(names)
     sizes = sorted({s for s in (1, 8, 24) if s <= n} | {n})
     bw = copy_bandwidth()

@@ -78,18 +78,8 @@ def cmd_soak(a: argparse.Namespace) -> int:
         print(f"{r['chars']:,} chars in {r['seconds']:.0f} s; RSS after warm-up {r['rss_start_mb']:.1f} MB -> "
               f"{r['rss_end_mb']:.1f} MB ({r['rss_end_mb'] - r['rss_start_mb']:+.1f} MB), max {r['rss_max_mb']:.1f} MB")
         return 0
-    import torch
-
-    from textconductor.engine.bank import Bank
-    from textconductor.engine.bench import _random_bank
-    from textconductor.engine.commands import load_from_args
-    torch.set_num_threads(max(1, a.threads))
-    if a.random:
-        models, names = _random_bank(a.random)
-        bank, source = Bank(models), f"{a.random} random 2x256 styles"
-    else:
-        bank, names = load_from_args(a)
-        source = f"{len(names)} trained styles"
+    from textconductor.engine.bench import timing_bank
+    bank, names, source = timing_bank(a)
     c = Conductor(bank, names, seed=0)
     print(f"# soak: {source}, all active, unthrottled, publishing every tick to a UDP subscriber")
     r = soak(c, a.chars)
