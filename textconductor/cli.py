@@ -47,7 +47,8 @@ def cmd_train(a: argparse.Namespace) -> int:
     cfg = TrainConfig(name=a.name, layers=a.layers, hidden=a.hidden, embed=a.embed, dropout=a.dropout,
                       batch=a.batch, seq_len=a.seq_len, lr=a.lr or (1.5e-3 if a.base else 4e-3), seed=a.seed,
                       minutes=a.minutes, chars=a.chars, save_every_s=a.save_every * 60,
-                      save_every_steps=a.save_every_steps, base=a.base, display_name=a.display_name or "")
+                      save_every_steps=a.save_every_steps, base=a.base, display_name=a.display_name or "",
+                      line_starts=a.line_starts, **({"segment": a.segment} if a.segment else {}))
     out = Path(a.out) if a.out else Path("checkpoints") / f"{a.name}.safetensors"
     meta = train(a.corpus, out, cfg, resume=a.resume, device=a.device, threads=a.threads,
                  progress_bar=not a.no_progress)
@@ -78,7 +79,7 @@ def cmd_fold_report(a: argparse.Namespace) -> int:
 def cmd_train_bank(a: argparse.Namespace) -> int:
     from textconductor.models.bank_recipe import BANK_DIR, train_bank
     done = train_bank(Path(a.corpora), Path(a.out) if a.out else BANK_DIR, Path(a.work) if a.work else None,
-                      a.only, a.jobs, a.device, a.retrain_base)
+                      a.only, a.jobs, a.device, a.retrain_base, a.threads)
     print(f"{len(done)} style(s) trained into {Path(a.out) if a.out else BANK_DIR}")
     return 0
 
@@ -122,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seq-len", type=_positive_int, default=128)
     t.add_argument("--lr", type=_positive_float, help="peak Adam learning rate (default 4e-3, 1.5e-3 with --base)")
     t.add_argument("--seed", type=int, default=1234)
+    t.add_argument("--segment", type=_positive_int,
+                   help="characters a batch row reads with carried state before jumping elsewhere (default 8192)")
+    t.add_argument("--line-starts", action="store_true",
+                   help="start every segment at a newline from a zeroed state, as a performance starts")
     t.add_argument("--save-every", type=_positive_float, default=2.0, help="minutes between training-state saves")
     t.add_argument("--save-every-steps", type=_positive_int, help=argparse.SUPPRESS)
     t.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
@@ -151,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--work", help="folder for the base model and training states (default: user data dir)")
     b.add_argument("--only", nargs="+", metavar="STYLE", help="fine-tune only these styles")
     b.add_argument("--jobs", type=_positive_int, help="fine-tunes side by side (default from the recipe)")
+    b.add_argument("--threads", type=_positive_int, help="torch threads per job (default: cores / jobs)")
     b.add_argument("--retrain-base", action="store_true",
                    help="train a new shared base model instead of fine-tuning from the shipped one")
     b.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

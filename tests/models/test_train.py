@@ -138,3 +138,26 @@ def test_eval_refuses_a_broken_checkpoint(tmp_path, tiny_corpus):
     bad.write_bytes(b"hello world, not a model")
     r = run_cli("eval", str(bad), "--corpus", str(tiny_corpus))
     assert r.returncode == 2 and str(bad) in r.stderr and "Traceback" not in r.stderr
+
+
+def test_line_start_segments_open_at_a_newline_with_a_zeroed_state():
+    """Every fresh segment reads "\\n" first, as a performance starts; plain segments start anywhere."""
+    import numpy as np
+
+    from tests.conftest import tiny_text
+    from textconductor.models.charset import CHAR_TO_INDEX, encode
+    from textconductor.models.train import Streams, TrainConfig, advance_streams, newline_starts
+    data = encode(tiny_text("psalm", 20_000))
+    nl = CHAR_TO_INDEX["\n"]
+    for line_starts in (True, False):
+        cfg = TrainConfig(name="t", batch=16, seq_len=32, segment=64, line_starts=line_starts)
+        streams = Streams(np.full(16, -1), np.zeros(16, dtype=np.int64), np.zeros(16, dtype=np.int64))
+        starts = newline_starts([data], cfg.seq_len) if line_starts else None
+        first = []
+        for step in range(20):
+            x, y = advance_streams(streams, [data], cfg, step, starts)
+            assert (x[:, 1:] == y[:, :-1]).all()
+            first += x[streams.reset, 0].tolist()
+            assert streams.reset.sum() == (16 if step % 2 == 0 else 0)  # 64-char segments, 32 per step
+        share = np.mean(np.array(first) == nl)
+        assert share == 1.0 if line_starts else share < 0.3

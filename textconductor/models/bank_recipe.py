@@ -1,5 +1,6 @@
 """The default bank's recipe (assets/bank.toml) and style table (assets/styles.toml), and
-`train-bank`: base model first, then one fine-tune per style, each a resumable `train` run.
+`train-bank`: base model first, then per style a fine-tune and a settling run, each a resumable
+`train` run.
 
 Each step is a separate `textconductor train --resume` process, so killing this command at any
 moment loses at most a couple of minutes, and running it again continues where it stopped.
@@ -55,37 +56,70 @@ def default_work_dir() -> Path:
     return Path(user_data_dir("textconductor")) / "bank-work"
 
 
+STAGES = ("finetune", "settle")  # per style, in order; each continues from the one before
+
+
 def _train_cmd(corpora: list[Path], name: str, out: Path, settings: dict, extra: list[str]) -> list[str]:
     cmd = [sys.executable, "-m", "textconductor", "train", *map(str, corpora), "--name", name, "--out", str(out),
            "--resume", "--no-progress"]
-    for key in ("layers", "hidden", "embed", "batch", "seq_len", "lr", "seed", "chars"):
+    for key in ("layers", "hidden", "embed", "batch", "seq_len", "lr", "seed", "chars", "segment"):
         if key in settings:
             cmd += [f"--{key.replace('_', '-')}", str(settings[key])]
+    if settings.get("line_starts"):
+        cmd.append("--line-starts")
     return cmd + extra
 
 
-def _run(cmds: list[list[str]], jobs: int) -> None:
-    """Run commands, at most `jobs` at once; raise if any fails (the others finish first)."""
-    pending, running, failed = list(cmds), [], []
+def _finished(out: Path) -> bool:
+    """A stage whose checkpoint exists and has no training state left behind is done."""
+    from textconductor.models.train import state_path
+    return out.exists() and not state_path(out).exists()
+
+
+def _run(chains: list[list[list[str]]], jobs: int, on_done=None) -> None:
+    """Run chains of commands (each chain in order), at most `jobs` chains at once.
+
+    `on_done(i)` is called as soon as chain i has finished, so its result can be kept at once.
+    Raises if any chain failed (the others finish first).
+    """
+    pending, running, failed = list(enumerate(chains)), [], []
     while pending or running:
         while pending and len(running) < jobs:
-            cmd = pending.pop(0)
-            log.info("start: %s", " ".join(cmd[3:6]))
-            running.append((cmd, subprocess.Popen(cmd)))
-        time.sleep(1.0)
+            i, chain = pending.pop(0)
+            if not chain:
+                on_done and on_done(i)
+                continue
+            log.info("start: %s", " ".join(chain[0][3:6]))
+            running.append([i, chain, subprocess.Popen(chain[0])])
+        time.sleep(0.2)
         for item in list(running):
-            cmd, proc = item
-            if proc.poll() is not None:
+            i, chain, proc = item
+            if proc.poll() is None:
+                continue
+            log.info("%s: %s", "FAILED" if proc.returncode else "done", " ".join(chain[0][3:6]))
+            if proc.returncode:
                 running.remove(item)
-                (failed.append(cmd) if proc.returncode else None)
-                log.info("%s: %s", "FAILED" if proc.returncode else "done", " ".join(cmd[3:6]))
+                failed.append(i)
+            elif len(chain) > 1:
+                item[1] = chain = chain[1:]
+                log.info("start: %s", " ".join(chain[0][3:6]))
+                item[2] = subprocess.Popen(chain[0])
+            else:
+                running.remove(item)
+                on_done and on_done(i)
     if failed:
         raise UserError(f"{len(failed)} training run(s) failed; run train-bank again to resume them")
 
 
 def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | None = None, only: list[str] | None = None,
-               jobs: int | None = None, device: str = "auto", retrain_base: bool = False) -> list[Path]:
-    recipe, styles = load_recipe(), load_styles()
+               jobs: int | None = None, device: str = "auto", retrain_base: bool = False, threads: int | None = None,
+               recipe: dict | None = None, shipped_base: Path = SHIPPED_BASE) -> list[Path]:
+    """Base (unless shipped), then per style: fine-tune from the base, settle from the fine-tune.
+
+    Styles already in `out_dir` are skipped; a stage already finished in the work folder is not
+    run again, so an interrupted run continues where it stopped.
+    """
+    recipe, styles = recipe or load_recipe(), load_styles()
     work = work_dir or default_work_dir()
     work.mkdir(parents=True, exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -97,29 +131,37 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
     dev = ["--device", device]
 
     base = work / "base.safetensors"
-    if not base.exists() and SHIPPED_BASE.exists() and not retrain_base:
-        log.info("fine-tuning from the shipped base model %s (--retrain-base to train a new one)", SHIPPED_BASE)
-        base = SHIPPED_BASE
-    if not base.exists():
-        _run([_train_cmd(list(files.values()), recipe["base"]["name"], base, recipe["base"], dev)], jobs=1)
+    if not base.exists() and shipped_base.exists() and not retrain_base:
+        log.info("fine-tuning from the shipped base model %s (--retrain-base to train a new one)", shipped_base)
+        base = shipped_base
+    if not _finished(base):
+        _run([[_train_cmd(list(files.values()), recipe["base"]["name"], base, recipe["base"], dev)]], jobs=1)
 
     todo = [n for n in (only or names) if not (out_dir / f"{n}.safetensors").exists()]
     jobs = jobs or int(recipe["finetune"].get("jobs", 1))
-    threads = ["--threads", str(max(1, (os.cpu_count() or 1) // jobs))]
-    cmds = []
+    threads_arg = ["--threads", str(threads or max(1, (os.cpu_count() or 1) // jobs))]
+    chains, finals = [], []
     for n in todo:
-        extra = ["--base", str(base), "--display-name", styles[n].display if n in styles else n, *dev, *threads]
-        settings = {**recipe["finetune"], **recipe["finetune"].get("overrides", {}).get(n, {})}
-        cmds.append(_train_cmd([files[n]], n, work / f"{n}.safetensors", settings, extra))
-    # One job at a time per style, copying each as soon as it is done.
+        chain, prev = [], base
+        for stage in STAGES:
+            if stage not in recipe:
+                continue
+            out = work / (f"{n}.safetensors" if stage == "finetune" else f"{n}.{stage}.safetensors")
+            settings = {**recipe[stage], **recipe[stage].get("overrides", {}).get(n, {})}
+            extra = ["--base", str(prev), "--display-name", styles[n].display if n in styles else n, *dev, *threads_arg]
+            if not _finished(out):
+                chain.append(_train_cmd([files[n]], n, out, settings, extra))
+            prev = out
+        chains.append(chain)
+        finals.append(prev)
+
     done: list[Path] = []
-    for i in range(0, len(cmds), jobs):
-        batch = cmds[i:i + jobs]
-        _run(batch, jobs)
-        for cmd in batch:
-            name = cmd[cmd.index("--name") + 1]
-            dst = out_dir / f"{name}.safetensors"
-            shutil.copyfile(work / f"{name}.safetensors", dst)
-            log.info("bank: %s ready", dst)
-            done.append(dst)
+
+    def keep(i: int) -> None:
+        dst = out_dir / f"{todo[i]}.safetensors"
+        shutil.copyfile(finals[i], dst)
+        log.info("bank: %s ready", dst)
+        done.append(dst)
+
+    _run(chains, jobs, keep)
     return done

@@ -5,6 +5,10 @@ corpus, read `seq_len` at a time with the LSTM state carried across steps (trunc
 jump to a fresh random segment with a zeroed state. With several corpora the segment's corpus is
 drawn uniformly, so a shared base model sees every style equally however large its file is.
 
+With `line_starts`, every segment begins at a newline: a zeroed state reading "\n" is exactly how
+the engine starts a performance (and a reset), so the model learns to open in its own style
+there instead of in whatever style a shared base happened to favour from a blank state.
+
 Every random choice is derived from (seed, step, row), and the training state file holds the
 weights, Adam's moments, the carried LSTM state and every row's position, so a run killed at any
 point and resumed produces the same weights as one that was never interrupted.
@@ -29,6 +33,7 @@ from safetensors.torch import save_file
 
 from textconductor.errors import UserError
 from textconductor.models.charlstm import CharLSTM, CharLSTMConfig
+from textconductor.models.charset import CHAR_TO_INDEX
 from textconductor.models.checkpoint import (
     CheckpointError,
     CheckpointMeta,
@@ -71,6 +76,8 @@ class TrainConfig:
     save_every_steps: int | None = None  # for tests: checkpoint on step counts, not wall time
     base: str | None = None
     display_name: str = ""
+    segment: int = SEGMENT
+    line_starts: bool = False
 
     def budget_fraction(self, chars_seen: int, seconds: float) -> float:
         if self.chars is not None:
@@ -92,9 +99,22 @@ def _rng(seed: int, step: int, row: int) -> np.random.Generator:
     return np.random.default_rng([seed, step, row])
 
 
-def advance_streams(streams: Streams, trains: list[np.ndarray], cfg: TrainConfig, step: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Batch (x, y) for this step, jumping rows whose segment is used up; marks rows to reset."""
+def newline_starts(trains: list[np.ndarray], seq_len: int) -> list[np.ndarray]:
+    """Per corpus, the positions of "\n" from which a whole sequence can still be read."""
+    nl = CHAR_TO_INDEX["\n"]
+    out = []
+    for t in trains:
+        pos = np.flatnonzero(t[:len(t) - seq_len - 1] == nl)
+        out.append(pos if len(pos) else np.zeros(1, dtype=np.int64))  # no newline: start at the top
+    return out
+
+
+def advance_streams(streams: Streams, trains: list[np.ndarray], cfg: TrainConfig, step: int,
+                    starts: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Batch (x, y) for this step, jumping rows whose segment is used up; marks rows to reset.
+
+    `starts` (from newline_starts) restricts where a fresh segment may begin.
+    """
     T = cfg.seq_len
     streams.reset = np.zeros(cfg.batch, dtype=bool)
     x = np.empty((cfg.batch, T), dtype=np.int64)
@@ -104,8 +124,11 @@ def advance_streams(streams: Streams, trains: list[np.ndarray], cfg: TrainConfig
         if streams.left[b] <= 0 or c < 0 or p + T + 1 > len(trains[c]):
             g = _rng(cfg.seed, step, b)
             c = int(g.integers(len(trains)))
-            p = int(g.integers(0, len(trains[c]) - T - 1))
-            streams.corpus[b], streams.left[b] = c, SEGMENT
+            if starts is None:
+                p = int(g.integers(0, len(trains[c]) - T - 1))
+            else:
+                p = int(starts[c][g.integers(len(starts[c]))])
+            streams.corpus[b], streams.left[b] = c, cfg.segment
             streams.reset[b] = True
         x[b] = trains[c][p:p + T]
         y[b] = trains[c][p + 1:p + T + 1]
@@ -153,6 +176,18 @@ def save_state(path: Path, model: CharLSTM, opt: torch.optim.Optimizer, hidden: 
     os.replace(tmp, path)
 
 
+def lineage(meta: CheckpointMeta) -> list[dict]:
+    """Every training run behind a checkpoint, oldest first, so its full cost can be reported.
+
+    A fine-tune stores its base's lineage plus the base itself; a settled style adds its fine-tune.
+    """
+    runs = list(meta.extra.get("lineage", []))
+    if not runs and meta.base and "base_train_seconds" in meta.extra:  # written before lineage existed
+        runs = [{"name": meta.base, "chars": meta.extra.get("base_train_chars", 0),
+                 "seconds": meta.extra["base_train_seconds"]}]
+    return [*runs, {"name": meta.name, "chars": meta.train_chars, "seconds": meta.train_seconds}]
+
+
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -181,6 +216,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
         if len(t) < cfg.seq_len + 2:
             raise TrainError(f"{c.path}: training split ({len(t)} chars) is shorter than one sequence ({cfg.seq_len})")
     chash = corpora_sha(corpora)
+    starts = newline_starts(trains, cfg.seq_len) if cfg.line_starts else None
 
     torch.manual_seed(cfg.seed)
     model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
@@ -195,7 +231,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
             model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
         model.load_state_dict(base_model.state_dict())
         base_name = base_meta.name
-        base_info = {"base_train_seconds": base_meta.train_seconds, "base_train_chars": base_meta.train_chars}
+        base_info = {"lineage": lineage(base_meta)}
     model.to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     hidden = model.initial_state(cfg.batch)
@@ -218,7 +254,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
         while cfg.budget_fraction(progress["chars"], progress["seconds"]) < 1.0:
             t0 = time.monotonic()
             step = progress["step"]
-            x, y = advance_streams(streams, trains, cfg, step)
+            x, y = advance_streams(streams, trains, cfg, step, starts)
             if streams.reset.any():
                 keep = torch.from_numpy(~streams.reset).to(dev, hidden[0].dtype).view(1, -1, 1)
                 hidden = (hidden[0] * keep, hidden[1] * keep)
@@ -264,6 +300,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
                           train_seconds=round(progress["seconds"], 1), heldout_bpc=round(bpc, 4), base=base_name,
                           extra={"corpora": [c.path.name for c in corpora], "steps": progress["step"],
                                  "batch": cfg.batch, "seq_len": cfg.seq_len, "lr": cfg.lr, "seed": cfg.seed,
+                                 "segment": cfg.segment, "line_starts": cfg.line_starts,
                                  "device": dev.type, **base_info})
     save_checkpoint(out, model, meta)
     spath.unlink(missing_ok=True)
@@ -278,8 +315,8 @@ def _restore(spath: Path, model: CharLSTM, opt: torch.optim.Optimizer, streams: 
     except CheckpointError as e:
         raise TrainError(f"cannot resume: {e}") from None
     saved = meta["config"]
-    for key in ("layers", "hidden", "embed", "batch", "seq_len", "seed"):
-        if saved.get(key) != getattr(cfg, key):
+    for key in ("layers", "hidden", "embed", "batch", "seq_len", "seed", "segment", "line_starts"):
+        if saved.get(key, getattr(TrainConfig, key, None)) != getattr(cfg, key):
             raise TrainError(f"cannot resume from {spath}: it was started with {key}={saved.get(key)}, "
                              f"this run asks for {getattr(cfg, key)}")
     if meta["corpora_sha256"] != chash:
