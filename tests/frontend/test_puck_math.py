@@ -7,6 +7,7 @@ import pytest
 
 from textconductor.frontend.puck_math import (
     clamp_to_disc,
+    max_snap,
     puck_from_weights,
     puck_weights,
     style_positions,
@@ -103,3 +104,14 @@ def test_positions_start_at_top_clockwise():
 def test_clamp_to_disc():
     assert np.allclose(clamp_to_disc([3.0, 4.0], 1.0), [0.6, 0.8])
     assert np.allclose(clamp_to_disc([0.1, 0.2]), [0.1, 0.2])
+
+
+def test_many_styles_shrink_the_snap_so_neighbours_blend():
+    """24 styles sit 0.26 apart: halfway between two neighbours both must weigh, not one snap."""
+    pos = style_positions(24)
+    assert max_snap(pos) == pytest.approx(0.35 * 2 * np.sin(np.pi / 24))
+    mid = (pos[0] + pos[1]) / 2
+    w = puck_weights(mid, pos, snap_radius=0.18)
+    assert w[0] == pytest.approx(w[1]) and w[0] > 0.3
+    assert puck_weights(pos[3] * 0.97, pos, snap_radius=0.18)[3] == 1.0  # still snaps on the icon
+    assert max_snap(style_positions(8)) > 0.18  # few styles: the set radius holds

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from textconductor.frontend import puck_math
 
+RADIAL_FROM = 11  # from this many styles on, labels run along the spokes (two-line labels would overlap)
+
 
 class PuckWidget(QWidget):
     moved = Signal(float, float)  # puck position in circle units (y up), from a drag
@@ -35,6 +37,9 @@ class PuckWidget(QWidget):
         self._font.setPointSizeF(label_pt)
         self._font.setBold(True)
         self._label_size = (80.0, 40.0)
+        self._radial_font = QFont(self._font)
+        self._radial_font.setPointSizeF(label_pt * 0.8)
+        self._radial_width = 80.0
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
@@ -44,6 +49,8 @@ class PuckWidget(QWidget):
         metrics = QFontMetricsF(self._font)
         widest = max([metrics.horizontalAdvance(n) for n in names] + [metrics.horizontalAdvance("100%")])
         self._label_size = (widest + 10, 2 * metrics.lineSpacing() + 4)
+        radial = QFontMetricsF(self._radial_font)
+        self._radial_width = max([radial.horizontalAdvance(f"{n} 100%") for n in names] + [40.0]) + 6
         self.positions = puck_math.style_positions(len(names))
         if len(self.weights) != len(names):
             self.weights = np.zeros(len(names))
@@ -70,9 +77,19 @@ class PuckWidget(QWidget):
     def _icon(r: float) -> float:
         return max(9.0, r * 0.085)
 
+    def _radial(self) -> bool:
+        return len(self.names) >= RADIAL_FROM
+
+    def _radial_margin(self) -> float:
+        """Room for a label along its spoke; names longer than this are elided."""
+        return min(self._radial_width, 0.42 * min(self.width(), self.height()) / 2)
+
     def _frame(self) -> tuple[QPointF, float]:
         """Centre and radius of the style circle: as large as the widget allows with every label inside."""
         w, h = float(self.width()), float(self.height())
+        if self._radial():  # labels outside the icons (1.5 icon radii out), icon = 0.085 r
+            r = (min(w, h) / 2 - self._radial_margin() - 6) / 1.13
+            return QPointF(w / 2, h / 2), max(r, 30.0)
         lw, lh = self._label_size
         r = min(w / 2 - lw / 2 - 4, (h / 2 - lh - 8) / 1.1, min(w, h) / 2 * 0.85)
         return QPointF(w / 2, h / 2), max(r, 30.0)
@@ -130,6 +147,16 @@ class PuckWidget(QWidget):
             p.setPen(QPen(QColor(self.colours["background"]), 2))
             p.setBrush(QBrush(col))
             p.drawEllipse(s, icon * (0.8 + 0.6 * float(w[i])), icon * (0.8 + 0.6 * float(w[i])))
+        if self._radial():
+            self._paint_radial_labels(p, icon, w)
+        else:
+            self._paint_labels(p, icon, w)
+        p.setPen(QPen(QColor(self.colours["foreground"]), 2.5))
+        p.setBrush(QColor(self.colours["accent"]))
+        p.drawEllipse(puck, icon * 1.1, icon * 1.1)
+        p.end()
+
+    def _paint_labels(self, p: QPainter, icon: float, w: np.ndarray) -> None:
         for i, (name, colour) in enumerate(zip(self.names, self.style_colours, strict=True)):
             # two lines (name, weight) centred on the icon, above it in the upper half, below it otherwise,
             # so a label needs only half its width beside the circle (see _frame)
@@ -141,7 +168,29 @@ class PuckWidget(QWidget):
             rect.moveTop(min(max(rect.top(), 2.0), self.height() - rect.height() - 2.0))
             p.setPen(QColor(colour) if w[i] > 0.005 else QColor(self.colours["muted"]))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{name}\n{w[i] * 100:.0f}%")
-        p.setPen(QPen(QColor(self.colours["foreground"]), 2.5))
-        p.setBrush(QColor(self.colours["accent"]))
-        p.drawEllipse(puck, icon * 1.1, icon * 1.1)
-        p.end()
+
+    def _paint_radial_labels(self, p: QPainter, icon: float, w: np.ndarray) -> None:
+        """One line per style along its spoke, reading outwards, never upside down: with many styles
+        the neighbours are far apart along the circle but close across it, so a label's height
+        (not its width) is what must fit between them."""
+        p.setFont(self._radial_font)
+        metrics = QFontMetricsF(self._radial_font)
+        margin, lh = self._radial_margin(), metrics.lineSpacing()
+        gap = icon * 1.5
+        for i, (name, colour) in enumerate(zip(self.names, self.style_colours, strict=True)):
+            x, y = self.positions[i]
+            weighted = w[i] > 0.005
+            suffix = f" {w[i] * 100:.0f}%" if weighted else ""
+            text = metrics.elidedText(name, Qt.TextElideMode.ElideRight,
+                                      margin - metrics.horizontalAdvance(suffix)) + suffix
+            p.save()
+            p.translate(self.to_screen(self.positions[i]))
+            p.rotate(float(np.degrees(np.arctan2(-y, x))))  # +x now points out along the spoke
+            if x < -1e-9:  # left half: turn the text over and right-align it towards the icon
+                p.rotate(180.0)
+                rect, align = QRectF(-gap - margin, -lh / 2, margin, lh), Qt.AlignmentFlag.AlignRight
+            else:
+                rect, align = QRectF(gap, -lh / 2, margin, lh), Qt.AlignmentFlag.AlignLeft
+            p.setPen(QColor(colour) if weighted else QColor(self.colours["muted"]))
+            p.drawText(rect, align | Qt.AlignmentFlag.AlignVCenter, text)
+            p.restore()

@@ -23,12 +23,25 @@ def style_positions(n: int, radius: float = 1.0) -> np.ndarray:
     return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
 
 
+def max_snap(positions: np.ndarray) -> float:
+    """The largest snap radius that keeps a gap between neighbours' snap circles.
+
+    With many styles (24 on the circle are 0.26 apart) a fixed snap radius would make the circles
+    touch, and the whole rim would snap from one style to the next with no blend between them.
+    """
+    pos = np.asarray(positions, dtype=float).reshape(-1, 2)
+    if len(pos) < 2:
+        return np.inf
+    d = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
+    return 0.35 * float(d[~np.eye(len(pos), dtype=bool)].min())
+
+
 def puck_weights(puck: tuple[float, float] | np.ndarray, positions: np.ndarray,
                  snap_radius: float = DEFAULT_SNAP_RADIUS) -> np.ndarray:
     """Normalised weights (sum 1) of the styles at `positions` for a puck at `puck`.
 
-    w_i ~ 1 / max(d_i - snap_radius, 0)^2; a puck within `snap_radius` of a style gives that style alone
-    (the nearest one, should snap circles overlap).
+    w_i ~ 1 / max(d_i - snap_radius, 0)^2; a puck within `snap_radius` of a style gives that style alone.
+    The radius is capped by `max_snap`, so neighbouring snap circles never touch.
     """
     pos = np.asarray(positions, dtype=float).reshape(-1, 2)
     n = len(pos)
@@ -37,7 +50,7 @@ def puck_weights(puck: tuple[float, float] | np.ndarray, positions: np.ndarray,
     if n == 1:
         return np.ones(1)
     d = np.hypot(*(pos - np.asarray(puck, dtype=float).reshape(1, 2)).T)
-    gap = d - max(float(snap_radius), 0.0)
+    gap = d - min(max(float(snap_radius), 0.0), max_snap(pos))
     nearest = int(np.argmin(d))
     if gap[nearest] <= _EPS ** 0.5:
         w = np.zeros(n)
