@@ -7,6 +7,7 @@ from textconductor.engine.bank import Bank
 from textconductor.models.bank_recipe import BANK_DIR, load_recipe, load_styles
 from textconductor.models.charset import CHARS
 from textconductor.models.checkpoint import load_checkpoint
+from textconductor.models.train import lineage
 
 FILES = sorted(BANK_DIR.glob("*.safetensors"))
 RECIPE_STYLES = load_recipe()["finetune"]["styles"]
@@ -25,7 +26,9 @@ def test_every_bundled_checkpoint_loads_and_predicts():
     for path in FILES:
         model, meta = load_checkpoint(path)
         assert meta.name == path.stem and meta.name in RECIPE_STYLES
-        assert meta.charset == CHARS and meta.base == "base"
+        assert meta.charset == CHARS
+        # trained as the recipe says: shared base, this style's fine-tune, its settling run
+        assert [run["name"] for run in lineage(meta)] == ["base", meta.name, meta.name] and meta.extra["line_starts"]
         assert meta.heldout_bpc is not None and meta.heldout_bpc < 3.0
         logits, _ = model.step("\n", model.prime("In the beginning"))
         p = torch.softmax(logits, -1)
