@@ -325,6 +325,7 @@ def take_screenshots(out_dir: Path, engine: str | None = None, checkpoints: list
                 raise UserError(f"no /tc/hello from the engine at {engine} within {timeout:g} s")
             if name == "default" and weights:
                 win.set_weights(weights)
+                win.control("reset")  # the text shows this mix alone, not what the engine wrote before
             start = win.ticks_received
             if not _pump_until(lambda w=win, s=start: w.ticks_received - s >= chars, timeout):
                 raise UserError(f"the engine generated fewer than {chars} characters in {timeout:g} s")
