@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +77,12 @@ def _finished(out: Path) -> bool:
     return out.exists() and not state_path(out).exists()
 
 
-def _run(chains: list[list[list[str]]], jobs: int, on_done=None) -> None:
+def _what(cmd: list[str]) -> str:
+    """A training command in a log line: the checkpoint it writes."""
+    return Path(cmd[cmd.index("--out") + 1]).name
+
+
+def _run(chains: list[list[list[str]]], jobs: int, on_done: Callable[[int], None] | None = None) -> None:
     """Run chains of commands (each chain in order), at most `jobs` chains at once.
 
     `on_done(i)` is called as soon as chain i has finished, so its result can be kept at once.
@@ -86,27 +92,29 @@ def _run(chains: list[list[list[str]]], jobs: int, on_done=None) -> None:
     while pending or running:
         while pending and len(running) < jobs:
             i, chain = pending.pop(0)
-            if not chain:
-                on_done and on_done(i)
+            if not chain:  # every stage already finished in an earlier run
+                if on_done:
+                    on_done(i)
                 continue
-            log.info("start: %s", " ".join(chain[0][3:6]))
+            log.info("start: %s", _what(chain[0]))
             running.append([i, chain, subprocess.Popen(chain[0])])
         time.sleep(0.2)
         for item in list(running):
             i, chain, proc = item
             if proc.poll() is None:
                 continue
-            log.info("%s: %s", "FAILED" if proc.returncode else "done", " ".join(chain[0][3:6]))
+            log.info("%s: %s", "FAILED" if proc.returncode else "done", _what(chain[0]))
             if proc.returncode:
                 running.remove(item)
                 failed.append(i)
             elif len(chain) > 1:
                 item[1] = chain = chain[1:]
-                log.info("start: %s", " ".join(chain[0][3:6]))
+                log.info("start: %s", _what(chain[0]))
                 item[2] = subprocess.Popen(chain[0])
             else:
                 running.remove(item)
-                on_done and on_done(i)
+                if on_done:
+                    on_done(i)
     if failed:
         raise UserError(f"{len(failed)} training run(s) failed; run train-bank again to resume them")
 
