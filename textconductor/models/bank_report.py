@@ -43,14 +43,12 @@ def generate(conductor, weights: np.ndarray, seed: int, chars: int) -> str:
 
 def training_seconds(metas: list) -> tuple[float, float]:
     """(seconds of the styles' own runs summed, seconds of the shared runs they started from, once)."""
-    from textconductor.models.train import lineage
+    from textconductor.models.train import split_lineage
     own, shared = 0.0, {}
     for m in metas:
-        for run in lineage(m):
-            if run["name"] == m.name:
-                own += float(run["seconds"])
-            else:
-                shared[run["name"]] = float(run["seconds"])
+        mine, common = split_lineage(m)
+        own += sum(float(r["seconds"]) for r in mine)
+        shared.update({r["name"]: float(r["seconds"]) for r in common})
     return own, sum(shared.values())
 
 

@@ -34,7 +34,7 @@ def eval_rows(checkpoints: list[str], corpus: str | None = None, corpora_dir: st
 
     Without --corpus, each checkpoint is evaluated on DIR/NAME.txt for its own style name.
     """
-    from textconductor.models.train import lineage, resolve_device
+    from textconductor.models.train import resolve_device, split_lineage
     dev = resolve_device(device)
     folder = Path(corpora_dir) if corpora_dir else DEFAULT_CORPORA
     baselines: dict[Path, tuple[object, float, int]] = {}
@@ -53,7 +53,7 @@ def eval_rows(checkpoints: list[str], corpus: str | None = None, corpora_dir: st
         bpc = model_bpc(model, c.data, scored_windows(len(c.data), c.heldout))
         rows.append({"checkpoint": str(ck), "style": meta.name, "corpus": path.name, "heldout_chars": n,
                      "bpc": bpc, "ngram_bpc": kn_bpc, "train_chars": meta.train_chars,
-                     "train_seconds": meta.train_seconds, "base": meta.base, "lineage": lineage(meta)})
+                     "train_seconds": meta.train_seconds, "base": meta.base, "runs": split_lineage(meta)})
     return rows
 
 
@@ -63,12 +63,11 @@ def eval_table(checkpoints: list[str], corpus: str | None = None, corpora_dir: s
     out = ["| style | corpus | held-out chars | LSTM bits/char | 5-gram KN bits/char | LSTM - n-gram | trained |",
            "|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
-        own = [run for run in r["lineage"] if run["name"] == r["style"]]
-        shared = [run["name"] for run in r["lineage"] if run["name"] != r["style"]]
+        own, shared = r["runs"]
         trained = " + ".join(f"{run['chars'] / 1e6:.1f}M" for run in own) + \
             f" chars, {sum(run['seconds'] for run in own) / 60:.1f} min"
         if shared:
-            trained += f" from {shared[-1]}"
+            trained += f" from {shared[-1]['name']}"
         out.append(f"| {r['style']} | {r['corpus']} | {r['heldout_chars']:,} | {r['bpc']:.3f} | {r['ngram_bpc']:.3f} "
                    f"| {r['bpc'] - r['ngram_bpc']:+.3f} | {trained} |")
     return "\n".join(out)

@@ -188,6 +188,12 @@ def lineage(meta: CheckpointMeta) -> list[dict]:
     return [*runs, {"name": meta.name, "chars": meta.train_chars, "seconds": meta.train_seconds}]
 
 
+def split_lineage(meta: CheckpointMeta) -> tuple[list[dict], list[dict]]:
+    """(the style's own runs: fine-tune, settle; the shared runs it started from: the base)."""
+    runs = lineage(meta)
+    return [r for r in runs if r["name"] == meta.name], [r for r in runs if r["name"] != meta.name]
+
+
 def resolve_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
