@@ -148,14 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=cmd_sample)
 
-    b = sub.add_parser("train-bank", help="train the default bank: a shared base, then one fine-tune per style",
+    b = sub.add_parser("train-bank", help="train the default bank: a shared base, then per style a fine-tune and "
+                                          "a settling run",
                        description="Follows textconductor/assets/bank.toml. Resumable: run it again after any "
-                                   "interruption; styles already in the output folder are skipped.")
+                                   "interruption; styles already in the output folder, and stages already "
+                                   "finished in the work folder, are skipped.")
     b.add_argument("--corpora", required=True, help="folder with NAME.txt for every style (../shared/corpora)")
     b.add_argument("--out", help="where finished styles go (default: the bundled bank, textconductor/assets/bank)")
     b.add_argument("--work", help="folder for the base model and training states (default: user data dir)")
-    b.add_argument("--only", nargs="+", metavar="STYLE", help="fine-tune only these styles")
-    b.add_argument("--jobs", type=_positive_int, help="fine-tunes side by side (default from the recipe)")
+    b.add_argument("--only", nargs="+", metavar="STYLE", help="train only these styles")
+    b.add_argument("--jobs", type=_positive_int, help="styles trained side by side (default from the recipe)")
     b.add_argument("--threads", type=_positive_int, help="torch threads per job (default: cores / jobs)")
     b.add_argument("--retrain-base", action="store_true",
                    help="train a new shared base model instead of fine-tuning from the shipped one")
