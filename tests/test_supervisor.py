@@ -84,14 +84,14 @@ def test_engine_kill_9_resumes_within_2s_with_its_state(tmp_path):
         play.wait_log("started engine")
         pid = play.pid_of("started engine")
         last = None
-        for addr, params in client.messages(0.05):
+        for addr, params in client.messages(0.05, at_most=0.5):
             if addr == "/tc/tick":
                 last = Tick.decode(params)
         os.kill(pid, signal.SIGKILL)
         t_kill = time.monotonic()
         first = None
         while time.monotonic() - t_kill < 10 and first is None:
-            for addr, params in client.messages(0.05):
+            for addr, params in client.messages(0.05, at_most=0.5):
                 if addr == "/tc/tick":
                     t = Tick.decode(params)
                     if last is None or t.tick <= last.tick + 1 or time.monotonic() - t_kill > 0.2:
@@ -140,7 +140,7 @@ def test_frontend_kill_leaves_the_engine_playing(tmp_path):
         t0 = time.monotonic()
         ticks, gaps, last_t = [], [], time.monotonic()
         while time.monotonic() - t0 < 3.0:
-            for addr, params in client.messages(0.05):
+            for addr, params in client.messages(0.05, at_most=0.5):
                 if addr == "/tc/tick":
                     now = time.monotonic()
                     gaps.append(now - last_t)

@@ -150,7 +150,7 @@ def test_presets_save_and_recall(sink, engine):
     sink.control("temperature", 0.5)
     sink.control("preset_save", 3)
     sink.set_weights({"bible": 1.0, "linux": 0.0})
-    engine.take(3)
+    engine.take(5)  # 2 weights, temperature, 2 weights: all of them, or a late one would be read as recalled
     sink.control("preset_recall", 3)
     cmds = engine.take(4)  # the weights of all three styles the sink knew (from hello), then temperature
     assert {c.args[0]: c.args[1] for c in cmds[:3]} == pytest.approx({"bible": 0.2, "linux": 0.9, "austen": 0.0})

@@ -60,10 +60,12 @@ class Client:
     def raw(self, data: bytes) -> None:
         self.sock.sendto(data, self.engine)
 
-    def messages(self, timeout: float = 0.5):
-        """Yield (address, params) until nothing arrives for `timeout` seconds."""
+    def messages(self, timeout: float = 0.5, at_most: float | None = None):
+        """Yield (address, params) until nothing arrives for `timeout` seconds, or `at_most` seconds
+        have passed (a steady stream of ticks may never leave a gap)."""
         self.sock.settimeout(timeout)
-        while True:
+        end = time.monotonic() + at_most if at_most is not None else None
+        while end is None or time.monotonic() < end:
             try:
                 data = self.sock.recv(1 << 16)
             except TimeoutError:
