@@ -48,10 +48,11 @@ def cmd_train(a: argparse.Namespace) -> int:
                       batch=a.batch, seq_len=a.seq_len, lr=a.lr or (1.5e-3 if a.base else 4e-3), seed=a.seed,
                       minutes=a.minutes, chars=a.chars, save_every_s=a.save_every * 60,
                       save_every_steps=a.save_every_steps, base=a.base, display_name=a.display_name or "",
-                      line_starts=a.line_starts, **({"segment": a.segment} if a.segment else {}))
+                      line_starts=a.line_starts, reentry=a.reentry, prefix_max=a.prefix_max,
+                      **({"segment": a.segment} if a.segment else {}))
     out = Path(a.out) if a.out else Path("checkpoints") / f"{a.name}.safetensors"
     meta = train(a.corpus, out, cfg, resume=a.resume, device=a.device, threads=a.threads,
-                 progress_bar=not a.no_progress)
+                 progress_bar=not a.no_progress, foreign_paths=a.foreign)
     print(f"{out}: {meta.train_chars:,} chars in {meta.train_seconds:.0f} s, held-out {meta.heldout_bpc:.3f} bits/char")
     return 0
 
@@ -79,7 +80,8 @@ def cmd_fold_report(a: argparse.Namespace) -> int:
 def cmd_train_bank(a: argparse.Namespace) -> int:
     from textconductor.models.bank_recipe import BANK_DIR, train_bank
     done = train_bank(Path(a.corpora), Path(a.out) if a.out else BANK_DIR, Path(a.work) if a.work else None,
-                      a.only, a.jobs, a.device, a.retrain_base, a.threads)
+                      a.only, a.jobs, a.device, a.retrain_base, a.threads,
+                      from_bank=Path(a.from_bank) if a.from_bank else None)
     print(f"{len(done)} style(s) trained into {Path(a.out) if a.out else BANK_DIR}")
     return 0
 
@@ -127,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="characters a batch row reads with carried state before jumping elsewhere (default 8192)")
     t.add_argument("--line-starts", action="store_true",
                    help="start every segment at a newline from a zeroed state, as a performance starts")
+    t.add_argument("--reentry", type=float, default=0.0, metavar="SHARE",
+                   help="share of segments (0..1) that open with another style's text, loss masked on it, so "
+                        "the style learns to take over from any context (needs --foreign)")
+    t.add_argument("--foreign", nargs="+", metavar="FILE", help="other styles' corpora for --reentry prefixes")
+    t.add_argument("--prefix-max", type=_positive_int, default=160,
+                   help="longest foreign prefix in characters (at most --seq-len minus 8 is used)")
     t.add_argument("--save-every", type=_positive_float, default=2.0, help="minutes between training-state saves")
     t.add_argument("--save-every-steps", type=_positive_int, help=argparse.SUPPRESS)
     t.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
@@ -148,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=cmd_sample)
 
-    b = sub.add_parser("train-bank", help="train the default bank: a shared base, then per style a fine-tune and "
-                                          "a settling run",
+    b = sub.add_parser("train-bank", help="train the default bank: a shared base, then per style a fine-tune, "
+                                          "a settling run and a re-entry run",
                        description="Follows textconductor/assets/bank.toml. Resumable: run it again after any "
                                    "interruption; styles already in the output folder, and stages already "
                                    "finished in the work folder, are skipped.")
@@ -162,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--retrain-base", action="store_true",
                    help="train a new shared base model instead of fine-tuning from the shipped one")
     b.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    b.add_argument("--from-bank", metavar="DIR",
+                   help="take each style's settled checkpoint from this bank (e.g. the bundled one) and run "
+                        "only the stages after settle")
     b.set_defaults(func=cmd_train_bank)
 
     r = sub.add_parser("bank-report", help="measure the bank: bits/char vs n-gram, identifiability, mixing",

@@ -6,6 +6,7 @@ import sys
 import time
 from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 
@@ -161,3 +162,44 @@ def test_line_start_segments_open_at_a_newline_with_a_zeroed_state():
             assert streams.reset.sum() == (16 if step % 2 == 0 else 0)  # 64-char segments, 32 per step
         share = np.mean(np.array(first) == nl)
         assert share == 1.0 if line_starts else share < 0.3
+
+
+def _reentry_batch(reentry: float):
+    from textconductor.models.train import Streams, TrainConfig, advance_streams
+    own = [(np.arange(5000) % 50 + 10).astype(np.uint8)]  # the style's own text: symbols 10..59
+    foreign = [np.full(5000, 3, dtype=np.uint8), np.full(5000, 5, dtype=np.uint8)]
+    cfg = TrainConfig(name="t", batch=64, seq_len=64, reentry=reentry, prefix_max=40)
+    streams = Streams(np.full(cfg.batch, -1), np.zeros(cfg.batch, dtype=np.int64), np.zeros(cfg.batch, dtype=np.int64))
+    x, y = advance_streams(streams, own, cfg, 0, None, foreign)
+    x2, _ = advance_streams(streams, own, cfg, 1, None, foreign)
+    x2[streams.reset] = -1  # rows that reached the end of the text jumped elsewhere
+    return cfg, x, y, x2
+
+
+def test_reentry_prefix_targets_carry_no_loss():
+    """Every target inside a foreign prefix is masked; the first own character after it is not."""
+    import torch.nn.functional as F
+
+    from textconductor.models.train import IGNORE, PREFIX_MIN
+    cfg, x, y, x2 = _reentry_batch(0.5)
+    prefixed = [b for b in range(cfg.batch) if x[b, 0] < 10]
+    assert 10 < len(prefixed) < cfg.batch - 10  # about half the segments
+    for b in prefixed:
+        k = int(np.argmax(x[b] >= 10))
+        assert PREFIX_MIN <= k <= 40 and (x[b, :k] < 10).all()
+        assert (y[b, :k - 1] == IGNORE).all() and (y[b, k - 1:] >= 10).all()
+    assert (y[[b for b in range(cfg.batch) if b not in prefixed]] >= 10).all()
+    cont = x2[:, 0] >= 0
+    assert cont.sum() > cfg.batch // 2 and (x2[cont, 0] == y[cont, -1]).all()  # the next window continues the own text where this one ended
+    # The loss's gradient is exactly zero on every prefix position, whatever the logits say there.
+    logits = torch.randn(cfg.batch, cfg.seq_len, 97, requires_grad=True)
+    loss = F.cross_entropy(logits.reshape(-1, 97), torch.from_numpy(y).reshape(-1).long(), ignore_index=IGNORE)
+    loss.backward()
+    masked = torch.from_numpy(y == IGNORE)
+    assert masked.any() and logits.grad[masked].abs().max() == 0
+    assert logits.grad[~masked].abs().sum(-1).min() > 0
+
+
+def test_reentry_off_reads_only_own_text():
+    cfg, x, y, _ = _reentry_batch(0.0)
+    assert (x >= 10).all() and (y >= 10).all()

@@ -1,6 +1,6 @@
 """The default bank's recipe (assets/bank.toml) and style table (assets/styles.toml), and
-`train-bank`: base model first, then per style a fine-tune and a settling run, each a resumable
-`train` run.
+`train-bank`: base model first, then per style a fine-tune, a settling run and a re-entry run,
+each a resumable `train` run.
 
 Each step is a separate `textconductor train --resume` process, so killing this command at any
 moment loses at most a couple of minutes, and running it again continues where it stopped.
@@ -57,13 +57,15 @@ def default_work_dir() -> Path:
     return Path(user_data_dir("textconductor")) / "bank-work"
 
 
-STAGES = ("finetune", "settle")  # per style, in order; each continues from the one before
+STAGES = ("finetune", "settle", "reentry")  # per style, in order; each continues from the one before
+SETTLED = "settle"  # the last stage a --from-bank checkpoint is taken to have finished
 
 
 def _train_cmd(corpora: list[Path], name: str, out: Path, settings: dict, extra: list[str]) -> list[str]:
     cmd = [sys.executable, "-m", "textconductor", "train", *map(str, corpora), "--name", name, "--out", str(out),
            "--resume", "--no-progress"]
-    for key in ("layers", "hidden", "embed", "batch", "seq_len", "lr", "seed", "chars", "segment"):
+    for key in ("layers", "hidden", "embed", "batch", "seq_len", "lr", "seed", "chars", "segment", "reentry",
+                "prefix_max"):
         if key in settings:
             cmd += [f"--{key.replace('_', '-')}", str(settings[key])]
     if settings.get("line_starts"):
@@ -121,11 +123,14 @@ def _run(chains: list[list[list[str]]], jobs: int, on_done: Callable[[int], None
 
 def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | None = None, only: list[str] | None = None,
                jobs: int | None = None, device: str = "auto", retrain_base: bool = False, threads: int | None = None,
-               recipe: dict | None = None, shipped_base: Path = SHIPPED_BASE) -> list[Path]:
-    """Base (unless shipped), then per style: fine-tune from the base, settle from the fine-tune.
+               recipe: dict | None = None, shipped_base: Path = SHIPPED_BASE,
+               from_bank: Path | None = None) -> list[Path]:
+    """Base (unless shipped), then per style: fine-tune from the base, settle from the fine-tune,
+    re-entry from the settled model.
 
     Styles already in `out_dir` are skipped; a stage already finished in the work folder is not
-    run again, so an interrupted run continues where it stopped.
+    run again, so an interrupted run continues where it stopped. With `from_bank`, each style's
+    checkpoint there stands for its finished stages up to `SETTLED`.
     """
     recipe, styles = recipe or load_recipe(), load_styles()
     work = work_dir or default_work_dir()
@@ -137,12 +142,16 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
     if missing:
         raise UserError(f"corpora folder {corpora_dir} lacks {', '.join(missing)}")
     dev = ["--device", device]
+    if from_bank is not None:
+        absent = [n for n in (only or names) if not (from_bank / f"{n}.safetensors").exists()]
+        if absent:
+            raise UserError(f"--from-bank {from_bank} lacks {', '.join(absent)}")
 
     base = work / "base.safetensors"
     if not base.exists() and shipped_base.exists() and not retrain_base:
         log.info("fine-tuning from the shipped base model %s (--retrain-base to train a new one)", shipped_base)
         base = shipped_base
-    if not _finished(base):
+    if not _finished(base) and from_bank is None:
         _run([[_train_cmd(list(files.values()), recipe["base"]["name"], base, recipe["base"], dev)]], jobs=1)
 
     todo = [n for n in (only or names) if not (out_dir / f"{n}.safetensors").exists()]
@@ -151,12 +160,17 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
     chains, finals = [], []
     for n in todo:
         chain, prev = [], base
-        for stage in STAGES:
+        stages = STAGES[STAGES.index(SETTLED) + 1:] if from_bank is not None else STAGES
+        if from_bank is not None:
+            prev = from_bank / f"{n}.safetensors"
+        for stage in stages:
             if stage not in recipe:
                 continue
             out = work / (f"{n}.safetensors" if stage == "finetune" else f"{n}.{stage}.safetensors")
             settings = {**recipe[stage], **recipe[stage].get("overrides", {}).get(n, {})}
             extra = ["--base", str(prev), "--display-name", styles[n].display if n in styles else n, *dev, *threads_arg]
+            if settings.get("reentry"):
+                extra += ["--foreign", *(str(files[m]) for m in names if m != n)]
             if not _finished(out):
                 chain.append(_train_cmd([files[n]], n, out, settings, extra))
             prev = out

@@ -9,6 +9,13 @@ With `line_starts`, every segment begins at a newline: a zeroed state reading "\
 the engine starts a performance (and a reset), so the model learns to open in its own style
 there instead of in whatever style a shared base happened to favour from a blank state.
 
+With `reentry` (a share of segments) and `foreign` corpora, a segment may open with a prefix of
+another style's text (PREFIX_MIN..prefix_max characters from a random place, so often cut
+mid-word; a third of the time ending at a line break) followed by the style's own text (at a line
+start or mid-line). The loss is masked on the prefix: the model is never taught to write the
+foreign text, only to come home from it. This is exactly what the engine asks of a style that
+becomes active: a zeroed state reads the last characters of someone else's text, then writes.
+
 Every random choice is derived from (seed, step, row), and the training state file holds the
 weights, Adam's moments, the carried LSTM state and every row's position, so a run killed at any
 point and resumed produces the same weights as one that was never interrupted.
@@ -50,6 +57,8 @@ log = logging.getLogger(__name__)
 STATE_FORMAT = "textconductor-trainstate"
 SEGMENT = 8192  # characters a row reads before jumping elsewhere
 QUICK_EVAL_CHARS = 50_000
+IGNORE = -100  # target index that contributes no loss (cross_entropy's ignore_index)
+PREFIX_MIN = 20  # shortest foreign prefix of a re-entry segment
 
 
 class TrainError(UserError):
@@ -78,6 +87,8 @@ class TrainConfig:
     display_name: str = ""
     segment: int = SEGMENT
     line_starts: bool = False
+    reentry: float = 0.0  # share of segments that open with a foreign prefix (needs foreign corpora)
+    prefix_max: int = 160  # longest foreign prefix; capped at seq_len - 8 so own text follows it
 
     def budget_fraction(self, chars_seen: int, seconds: float) -> float:
         if self.chars is not None:
@@ -109,11 +120,27 @@ def newline_starts(trains: list[np.ndarray], seq_len: int) -> list[np.ndarray]:
     return out
 
 
+def foreign_prefix(g: np.random.Generator, foreign: list[np.ndarray], cfg: TrainConfig) -> np.ndarray:
+    """A random piece of another style's text to open a re-entry segment with."""
+    f = foreign[int(g.integers(len(foreign)))]
+    k = int(g.integers(PREFIX_MIN, max(PREFIX_MIN, min(cfg.prefix_max, cfg.seq_len - 8)) + 1))
+    q = int(g.integers(0, len(f) - k))
+    piece = f[q:q + k]
+    if g.random() < 1 / 3:  # the switch comes at a line break
+        nl = np.flatnonzero(piece == CHAR_TO_INDEX["\n"])
+        if len(nl) and nl[-1] + 1 >= PREFIX_MIN:
+            piece = piece[:nl[-1] + 1]
+    return piece
+
+
 def advance_streams(streams: Streams, trains: list[np.ndarray], cfg: TrainConfig, step: int,
-                    starts: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    starts: list[np.ndarray] | None = None,
+                    foreign: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Batch (x, y) for this step, jumping rows whose segment is used up; marks rows to reset.
 
-    `starts` (from newline_starts) restricts where a fresh segment may begin.
+    `starts` (from newline_starts) restricts where a fresh segment may begin. With `foreign`
+    corpora, a share `cfg.reentry` of fresh segments opens with a foreign prefix whose targets are
+    IGNORE; the own text then starts at a line start or mid-line, half and half.
     """
     T = cfg.seq_len
     streams.reset = np.zeros(cfg.batch, dtype=bool)
@@ -130,6 +157,17 @@ def advance_streams(streams: Streams, trains: list[np.ndarray], cfg: TrainConfig
                 p = int(starts[c][g.integers(len(starts[c]))])
             streams.corpus[b], streams.left[b] = c, cfg.segment
             streams.reset[b] = True
+            if foreign and cfg.reentry > 0 and g.random() < cfg.reentry:
+                prefix = foreign_prefix(g, foreign, cfg)
+                if g.random() < 0.5:  # mid-line: anywhere in the own text
+                    p = int(g.integers(0, len(trains[c]) - T - 1))
+                k = len(prefix)
+                seq = np.concatenate([prefix, trains[c][p:p + T + 1 - k]])
+                x[b], y[b] = seq[:T], seq[1:T + 1]
+                y[b, :k - 1] = IGNORE  # targets inside the prefix; the first own character counts
+                streams.pos[b] = p + T - k
+                streams.left[b] -= T
+                continue
         x[b] = trains[c][p:p + T]
         y[b] = trains[c][p + 1:p + T + 1]
         streams.pos[b] = p + T
@@ -206,10 +244,18 @@ def resolve_device(device: str) -> torch.device:
 
 
 def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, resume: bool = False,
-          device: str = "auto", threads: int | None = None, progress_bar: bool = True) -> CheckpointMeta:
-    """Train, checkpointing the full training state regularly; return the final checkpoint's metadata."""
+          device: str = "auto", threads: int | None = None, progress_bar: bool = True,
+          foreign_paths: list[str | Path] | None = None) -> CheckpointMeta:
+    """Train, checkpointing the full training state regularly; return the final checkpoint's metadata.
+
+    `foreign_paths`: other styles' corpora for re-entry segments (`cfg.reentry`).
+    """
     if cfg.minutes is None and cfg.chars is None:
         raise TrainError("give a budget: --minutes M or --chars N")
+    if cfg.reentry > 0 and not foreign_paths:
+        raise TrainError("--reentry needs other styles' text to re-enter from: give --foreign FILE...")
+    if not 0 <= cfg.reentry <= 1:
+        raise TrainError(f"--reentry is a share of segments, 0..1; got {cfg.reentry}")
     dev = resolve_device(device)
     if threads:
         torch.set_num_threads(threads)
@@ -223,7 +269,10 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
             raise TrainError(f"{c.path}: training split ({len(t)} chars) is shorter than one sequence ({cfg.seq_len})")
     chash = corpora_sha(corpora)
     starts = newline_starts(trains, cfg.seq_len) if cfg.line_starts else None
-
+    foreign = [load_corpus(p).train for p in foreign_paths or []] if cfg.reentry > 0 else None
+    for p, f in zip(foreign_paths or [], foreign or [], strict=False):
+        if len(f) < cfg.prefix_max + 1:
+            raise TrainError(f"{p}: too short to take a {cfg.prefix_max}-character prefix from")
     torch.manual_seed(cfg.seed)
     model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
     progress = {"step": 0, "chars": 0, "seconds": 0.0, "heldout_bpc": None}
@@ -260,7 +309,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
         while cfg.budget_fraction(progress["chars"], progress["seconds"]) < 1.0:
             t0 = time.monotonic()
             step = progress["step"]
-            x, y = advance_streams(streams, trains, cfg, step, starts)
+            x, y = advance_streams(streams, trains, cfg, step, starts, foreign)
             if streams.reset.any():
                 keep = torch.from_numpy(~streams.reset).to(dev, hidden[0].dtype).view(1, -1, 1)
                 hidden = (hidden[0] * keep, hidden[1] * keep)
@@ -270,7 +319,8 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
             for g in opt.param_groups:
                 g["lr"] = lr
             logits, hidden = model(torch.from_numpy(x).to(dev), hidden)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).to(dev).reshape(-1))
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.from_numpy(y).to(dev).reshape(-1),
+                                   ignore_index=IGNORE)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
@@ -307,6 +357,8 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
                           extra={"corpora": [c.path.name for c in corpora], "steps": progress["step"],
                                  "batch": cfg.batch, "seq_len": cfg.seq_len, "lr": cfg.lr, "seed": cfg.seed,
                                  "segment": cfg.segment, "line_starts": cfg.line_starts,
+                                 **({"reentry": cfg.reentry, "prefix_max": cfg.prefix_max,
+                                     "foreign": [Path(p).name for p in foreign_paths or []]} if foreign else {}),
                                  "device": dev.type, **base_info})
     save_checkpoint(out, model, meta)
     spath.unlink(missing_ok=True)
@@ -321,7 +373,8 @@ def _restore(spath: Path, model: CharLSTM, opt: torch.optim.Optimizer, streams: 
     except CheckpointError as e:
         raise TrainError(f"cannot resume: {e}") from None
     saved = meta["config"]
-    for key in ("layers", "hidden", "embed", "batch", "seq_len", "seed", "segment", "line_starts"):
+    for key in ("layers", "hidden", "embed", "batch", "seq_len", "seed", "segment", "line_starts", "reentry",
+                "prefix_max"):
         if saved.get(key, getattr(TrainConfig, key, None)) != getattr(cfg, key):
             raise TrainError(f"cannot resume from {spath}: it was started with {key}={saved.get(key)}, "
                              f"this run asks for {getattr(cfg, key)}")
