@@ -190,7 +190,8 @@ def test_reentry_prefix_targets_carry_no_loss():
         assert (y[b, :k - 1] == IGNORE).all() and (y[b, k - 1:] >= 10).all()
     assert (y[[b for b in range(cfg.batch) if b not in prefixed]] >= 10).all()
     cont = x2[:, 0] >= 0
-    assert cont.sum() > cfg.batch // 2 and (x2[cont, 0] == y[cont, -1]).all()  # the next window continues the own text where this one ended
+    # the next window continues the own text where this one ended
+    assert cont.sum() > cfg.batch // 2 and (x2[cont, 0] == y[cont, -1]).all()
     # The loss's gradient is exactly zero on every prefix position, whatever the logits say there.
     logits = torch.randn(cfg.batch, cfg.seq_len, 97, requires_grad=True)
     loss = F.cross_entropy(logits.reshape(-1, 97), torch.from_numpy(y).reshape(-1).long(), ignore_index=IGNORE)
