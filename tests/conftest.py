@@ -41,7 +41,7 @@ def tiny_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tiny_corpus, tmp_path_factory) -> Path:
     """A 1x32 model trained for a few seconds on the tiny corpus."""
-    from textconductor.models.train import TrainConfig, train
+    from textconductor.training.train import TrainConfig, train
     out = tmp_path_factory.mktemp("ckpt") / "psalm.safetensors"
     cfg = TrainConfig(name="psalm", layers=1, hidden=32, embed=16, batch=8, seq_len=32, chars=150_000, lr=1e-2,
                       warmup_steps=10)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -169,12 +168,6 @@ class Supervisor:
                 log.warning("%s did not stop in time: killing it", r.name)
                 r.proc.kill()
                 r.proc.wait()
-
-
-def has_display() -> bool:
-    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc", "eglfs", "linuxfb"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in ("darwin", "win32")
 
 
 NO_DISPLAY = """\

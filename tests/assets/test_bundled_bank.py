@@ -3,11 +3,11 @@
 import pytest
 import torch
 
+from textconductor.assets import BANK_DIR, load_recipe, load_styles
 from textconductor.engine.bank import Bank
-from textconductor.models.bank_recipe import BANK_DIR, load_recipe, load_styles
-from textconductor.models.charset import CHARS
-from textconductor.models.checkpoint import load_checkpoint
-from textconductor.models.train import lineage
+from textconductor.model.checkpoint import load_checkpoint
+from textconductor.protocol.charset import CHARS
+from textconductor.training.train import lineage
 
 FILES = sorted(BANK_DIR.glob("*.safetensors"))
 RECIPE_STYLES = load_recipe()["finetune"]["styles"]

@@ -69,7 +69,7 @@ def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
 
 
 def test_commands_module_imports_nothing_heavy():
-    code = ("import sys, argparse; import textconductor.controllers.commands as c; "
+    code = ("import sys, argparse; import textconductor.cli.controllers as c; "
             "p = argparse.ArgumentParser(); c.register(p.add_subparsers()); "
             "print(sorted(m for m in ('mido', 'rtmidi', 'torch', 'PySide6', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -23,7 +23,7 @@ from textconductor.controllers.puck import puck_weights
 @pytest.fixture(scope="module")
 def two_styles(tiny_checkpoint, tmp_path_factory):
     """The tiny trained model as two styles ('psalm' and a renamed copy 'code')."""
-    from textconductor.models.checkpoint import load_checkpoint, save_checkpoint
+    from textconductor.model.checkpoint import load_checkpoint, save_checkpoint
     model, meta = load_checkpoint(tiny_checkpoint)
     other = tmp_path_factory.mktemp("e2e") / "code.safetensors"
     save_checkpoint(other, model, dataclasses.replace(meta, name="code"))

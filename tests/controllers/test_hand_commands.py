@@ -14,7 +14,7 @@ from textconductor.cli import main
 
 
 def test_importing_the_commands_is_light() -> None:
-    code = ("import sys, argparse; from textconductor.controllers import hand_commands; "
+    code = ("import sys, argparse; from textconductor.cli import hands as hand_commands; "
             "hand_commands.register(argparse.ArgumentParser().add_subparsers()); "
             "heavy = [m for m in ('mediapipe', 'cv2', 'numpy', 'torch', 'PySide6') if m in sys.modules]; "
             "print(heavy); sys.exit(1 if heavy else 0)")

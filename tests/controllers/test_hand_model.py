@@ -34,7 +34,7 @@ def fake_wheel(path: Path, with_models: bool = True) -> Path:
 
 @pytest.fixture(autouse=True)
 def private_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setattr(hand_model, "data_dir", lambda: tmp_path / "data")
+    monkeypatch.setenv("TEXTCONDUCTOR_DATA", str(tmp_path / "data"))
     monkeypatch.delenv(hand_model.ENV_VAR, raising=False)
     return tmp_path / "data"
 

@@ -13,8 +13,8 @@ from PySide6.QtGui import QColor  # noqa: E402
 
 from tests.controllers.test_hand_gestures import OPEN  # noqa: E402
 from tests.controllers.test_hands_controller import observation  # noqa: E402
-from textconductor.controllers.hand_overlay import GESTURE_COLOURS, HandOverlayWidget  # noqa: E402
 from textconductor.controllers.hands import HandOverlay, observation_to_input  # noqa: E402
+from textconductor.frontend.hand_overlay import GESTURE_COLOURS, HandOverlayWidget  # noqa: E402
 
 
 def overlay(gesture: str = "open", grabbed: bool = False) -> HandOverlay:

@@ -13,8 +13,8 @@ import torch
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
-from textconductor.models.charlstm import CharLSTM, CharLSTMConfig
-from textconductor.models.checkpoint import CheckpointMeta, save_checkpoint
+from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
+from textconductor.model.checkpoint import CheckpointMeta, save_checkpoint
 from textconductor.protocol import message
 
 STYLES = ["alpha", "beta", "gamma"]

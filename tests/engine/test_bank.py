@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from textconductor.engine.bank import Bank, BankError
-from textconductor.models.charlstm import CharLSTM, CharLSTMConfig
-from textconductor.models.charset import CHARS
+from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
+from textconductor.protocol.charset import CHARS
 
 
 def models(n=5, layers=2, hidden=24, embed=8, seed=0):

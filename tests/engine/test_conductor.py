@@ -6,7 +6,7 @@ import torch
 
 from textconductor.engine.bank import Bank
 from textconductor.engine.conductor import CommandError, Conductor
-from textconductor.models.charlstm import CharLSTM, CharLSTMConfig
+from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.protocol import Command, Params
 
 

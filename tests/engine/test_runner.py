@@ -12,7 +12,7 @@ from textconductor.engine.bank import Bank
 from textconductor.engine.conductor import Conductor
 from textconductor.engine.runner import Engine
 from textconductor.engine.server import EngineSocket
-from textconductor.models.charlstm import CharLSTM, CharLSTMConfig
+from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.protocol import Params, Tick, message
 
 

@@ -26,8 +26,8 @@ def make_styles(folder: Path, names: list[str] = STYLES) -> list[Path]:
     and they take milliseconds to make (the frontend tests exercise the protocol, not the models)."""
     import torch
 
-    from textconductor.models.charlstm import CharLSTM, CharLSTMConfig
-    from textconductor.models.checkpoint import CheckpointMeta, save_checkpoint
+    from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
+    from textconductor.model.checkpoint import CheckpointMeta, save_checkpoint
     paths = []
     for i, name in enumerate(names):
         torch.manual_seed(100 + i)
@@ -228,7 +228,7 @@ class FakeEngine:
         self.sock.sendto(data, self.subscriber)
 
     def make_tick(self, char: str, winner: int, rng: np.random.Generator) -> protocol.Tick:
-        from textconductor.models.charset import CHARS
+        from textconductor.protocol.charset import CHARS
         n, v = len(self.names), len(CHARS)
         dists = rng.dirichlet(np.full(v, 0.1), size=n).astype(np.float32)
         mixed = dists.mean(0).astype(np.float32)

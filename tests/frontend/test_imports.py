@@ -9,12 +9,12 @@ import sys
 CHECK = r"""
 import os, sys
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-import textconductor.frontend.commands
+import textconductor.cli.frontend
 assert "PySide6" not in sys.modules, "commands.py must not import Qt"
 import textconductor.frontend.app as app
 import textconductor.frontend.bars, textconductor.frontend.link, textconductor.frontend.main_window
 import textconductor.frontend.panels, textconductor.frontend.presets, textconductor.frontend.puck
-import textconductor.frontend.puck_math, textconductor.frontend.text_view, textconductor.frontend.theme
+import textconductor.protocol.puck_geometry, textconductor.frontend.text_view, textconductor.frontend.theme
 win = app.build_window("127.0.0.1:9", 0)
 win.show()
 app.qapp().processEvents()

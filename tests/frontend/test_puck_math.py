@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from textconductor.frontend.puck_math import (
+from textconductor.protocol.puck_geometry import (
     clamp_to_disc,
     max_snap,
     puck_from_weights,

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QTextCursor
 
 from tests.frontend.conftest import STYLES, open_window
 from textconductor import protocol
-from textconductor.models.charset import CHARS
+from textconductor.protocol.charset import CHARS
 
 
 def connect(qtbot, fake):

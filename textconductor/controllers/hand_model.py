@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from textconductor.errors import UserError
+from textconductor.paths import hand_models_dir
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +55,8 @@ class HandModelError(UserError):
     """The hand model is missing or unusable; the message says what to run."""
 
 
-def data_dir() -> Path:
-    """The per-user data folder (platformdirs), e.g. ~/.local/share/textconductor on Linux."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("textconductor", appauthor=False))
-
-
 def default_model_path() -> Path:
-    return data_dir() / "models" / MODEL_FILENAME
+    return hand_models_dir() / MODEL_FILENAME
 
 
 def check_task_file(path: Path) -> None:

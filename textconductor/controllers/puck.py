@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from textconductor.frontend import puck_math
+from textconductor.protocol import puck_geometry as puck_math
 
 
 def style_positions(n: int) -> list[tuple[float, float]]:

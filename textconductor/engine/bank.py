@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import torch
 
 from textconductor.errors import UserError
-from textconductor.models.charlstm import CharLSTM
-from textconductor.models.charset import CHAR_TO_INDEX
+from textconductor.model.charlstm import CharLSTM
+from textconductor.protocol.charset import CHAR_TO_INDEX
 
 
 class BankError(UserError):

@@ -16,8 +16,8 @@ import numpy as np
 from textconductor.engine import mixer
 from textconductor.engine.bank import Bank
 from textconductor.engine.sampler import Sampler
-from textconductor.models.charset import CHAR_TO_INDEX, CHARS, fold
 from textconductor.protocol import Command, Params, Tick
+from textconductor.protocol.charset import CHAR_TO_INDEX, CHARS, fold
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import torch
 
+from textconductor.assets import BANK_DIR, load_recipe
 from textconductor.engine.bank import Bank
 from textconductor.errors import UserError
-from textconductor.models.bank_recipe import BANK_DIR, load_recipe
-from textconductor.models.checkpoint import load_checkpoint
+from textconductor.model.checkpoint import load_checkpoint
 
 log = logging.getLogger(__name__)
 

@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from textconductor.paths import records_dir
 from textconductor.protocol import Command, Tick
 
 log = logging.getLogger(__name__)
 
 
 def default_dir() -> Path:
-    from platformdirs import user_data_dir
-    return Path(user_data_dir("textconductor")) / "records"
+    return records_dir()
 
 
 def new_path(folder: Path | None = None) -> Path:

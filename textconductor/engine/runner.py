@@ -23,8 +23,8 @@ from textconductor.engine import snapshot
 from textconductor.engine.conductor import CommandError, Conductor
 from textconductor.engine.record import Recorder
 from textconductor.engine.server import EngineSocket
-from textconductor.models.charset import fold
 from textconductor.protocol import OUT_PRIMED, Command, Hello, Status, bundle, message, rejected_counts_message
+from textconductor.protocol.charset import fold
 
 log = logging.getLogger(__name__)
 

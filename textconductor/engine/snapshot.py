@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from textconductor.engine.conductor import Conductor
-from textconductor.models.charset import fold
 from textconductor.protocol import MIX_MODES
+from textconductor.protocol.charset import fold
 
 log = logging.getLogger(__name__)
 

@@ -127,7 +127,7 @@ def _quit_on_signals(app) -> None:  # noqa: ANN001
 def synthetic_tick(rng: np.random.Generator, i: int, n_styles: int, n_active: int) -> protocol.Tick:
     """A plausible tick: peaked distributions (Dirichlet with small alpha); the active set changes every
     two seconds (as when a performer brings a style in), not every tick."""
-    from textconductor.models.charset import CHARS
+    from textconductor.protocol.charset import CHARS
     v = len(CHARS)
     sets = np.random.default_rng(i // 120)
     active = np.sort(sets.choice(n_styles, size=n_active, replace=False)).astype(np.int32)

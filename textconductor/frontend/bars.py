@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
-from textconductor.models.charset import CHARS
+from textconductor.protocol.charset import CHARS
 
 pg.setConfigOptions(antialias=False, background=None, foreground="#c8c8c8")
 

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import QMenu, QWidget
 from textconductor.controllers import midi as midi_mod
 from textconductor.controllers.autopilot import ActivitySink, Autopilot
 from textconductor.controllers.base import guarded, stop_safely
-from textconductor.controllers.hand_overlay import HandOverlayWidget
 from textconductor.controllers.hands import HandController
+from textconductor.frontend.hand_overlay import HandOverlayWidget
 
 if TYPE_CHECKING:
     from textconductor.frontend.main_window import MainWindow

@@ -21,7 +21,7 @@ from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 
 from textconductor import protocol
-from textconductor.models.charset import CHARS
+from textconductor.protocol.charset import CHARS
 
 log = logging.getLogger(__name__)
 VOCAB = len(CHARS)

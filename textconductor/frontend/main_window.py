@@ -40,7 +40,7 @@ from textconductor.frontend.presets import PresetStore, morph
 from textconductor.frontend.puck import PuckWidget
 from textconductor.frontend.text_view import TextView
 from textconductor.frontend.theme import StyleLook, Theme
-from textconductor.models.charset import CHARS
+from textconductor.protocol.charset import CHARS
 
 log = logging.getLogger(__name__)
 

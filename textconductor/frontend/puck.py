@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from textconductor.frontend import puck_math
+from textconductor.protocol import puck_geometry as puck_math
 
 RADIAL_FROM = 11  # from this many styles on, labels run along the spokes (two-line labels would overlap)
 

@@ -13,10 +13,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textconductor.models.bank_recipe import STYLES, load_styles
+from textconductor.assets import STYLES, THEME, load_styles
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
-THEME_FILE = ASSETS / "frontend.toml"
+THEME_FILE = THEME
 PANELS = ("styles", "text", "bars", "multiples", "puck", "sliders", "controls", "status")
 
 

@@ -1,0 +1,78 @@
+"""The `play` sub-command: set up paths, check the bank, and hand over to the supervisor."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from textconductor.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def cmd_play(a: argparse.Namespace) -> int:
+    from textconductor.assets import BANK_DIR
+    from textconductor.display import has_display
+    from textconductor.engine.loader import bank_files
+    from textconductor.paths import data_dir
+    from textconductor.supervisor import NO_DISPLAY, Supervisor
+    if a.port == 0:
+        raise UserError("play needs a fixed --port (the frontend and restarted engines must find it)")
+    if not a.headless and not has_display():
+        sys.stderr.write(NO_DISPLAY)
+        return 1
+    if not a.checkpoints:
+        bank_files(Path(a.bank) if a.bank else BANK_DIR, a.styles)  # a clear message now, not a restart loop
+    data = data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    state = Path(a.state) if a.state else data / "engine-state.json"
+    if not a.resume:
+        state.unlink(missing_ok=True)
+    engine = [sys.executable, "-m", "textconductor", "engine", "--port", str(a.port), "--seed", str(a.seed),
+              "--rate", str(a.rate)]
+    for flag, value in (("--bank", a.bank), ("--device", a.device)):
+        if value:
+            engine += [flag, value]
+    for flag, values in (("--styles", a.styles), ("--checkpoints", a.checkpoints)):
+        if values:
+            engine += [flag, *values]
+    if a.resume and state.exists():
+        engine += ["--restore", str(state)]
+    if not a.no_record:
+        from textconductor.engine.record import new_path
+        engine += ["--record", str(Path(a.record) if a.record else new_path())]
+    ui = None
+    if a.headless:
+        engine.append("--print")
+    else:
+        ui = [sys.executable, "-m", "textconductor", "ui", "--engine", f"127.0.0.1:{a.port}"]
+        ui += [f for f, on in (("--fullscreen", a.fullscreen), ("--talk", a.talk),
+                               ("--output-window", a.output_window)) if on]
+    return Supervisor(engine, ui, state, spare=not a.no_spare).run()
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from textconductor.protocol import DEFAULT_PORT
+    p = sub.add_parser("play", help="run the instrument: engine + window, supervised (make play)",
+                       description="Starts the engine with the bundled bank and the Qt window, restarts either "
+                                   "if it crashes (the engine with its state restored), and records the "
+                                   "performance. Closing the window or Ctrl-C stops everything.")
+    p.add_argument("--fullscreen", action="store_true", help="gallery mode")
+    p.add_argument("--talk", action="store_true", help="larger fonts for a talk")
+    p.add_argument("--output-window", action="store_true", help="a text-only window for a second screen")
+    p.add_argument("--headless", action="store_true", help="no window: the engine prints the text")
+    p.add_argument("--bank", help="folder of style checkpoints (default: the bundled bank)")
+    p.add_argument("--styles", nargs="+", metavar="NAME", help="load only these styles")
+    p.add_argument("--checkpoints", nargs="+", metavar="FILE", help="load exactly these checkpoints")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"engine UDP port (default {DEFAULT_PORT})")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rate", type=float, default=15.0, help="characters per second")
+    p.add_argument("--record", metavar="FILE", help="performance record file (default: a new one in the data dir)")
+    p.add_argument("--no-record", action="store_true", help="do not record the performance")
+    p.add_argument("--state", metavar="FILE", help="engine snapshot file (default: in the data dir)")
+    p.add_argument("--resume", action="store_true", help="continue from the last snapshot (after a power cut)")
+    p.add_argument("--no-spare", action="store_true", help="no warm spare engine (saves memory; slower restarts)")
+    p.set_defaults(func=cmd_play)

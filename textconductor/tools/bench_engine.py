@@ -1,0 +1,195 @@
+"""`textconductor bench engine`: the figures that say whether stepping is ever why a char is late.
+
+Everything is measured side by side in one run (these machines are shared and noisy):
+batched bank vs a naive loop over each style's own nn.LSTM; the step time vs the time to read
+the active styles' weights once at the machine's measured copy bandwidth; the sustained
+unthrottled rate while a subscriber receives every tick; and the latency from an OSC weight
+message to the first character generated under the new weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import socket
+import threading
+import time
+
+import numpy as np
+import torch
+
+from textconductor.engine import mixer
+from textconductor.engine.bank import Bank
+from textconductor.engine.conductor import Conductor
+from textconductor.engine.sampler import Sampler
+from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
+from textconductor.protocol import Tick, message
+from textconductor.protocol.charset import CHARS
+from textconductor.tools.soak import all_active_engine
+
+log = logging.getLogger(__name__)
+
+
+def _random_bank(n: int) -> tuple[list[CharLSTM], list[str]]:
+    torch.manual_seed(0)
+    return [CharLSTM(CharLSTMConfig()).eval() for _ in range(n)], [f"random{i}" for i in range(n)]
+
+
+def _percentiles(xs: list[float]) -> tuple[float, float]:
+    a = np.array(xs) * 1e3
+    return float(np.median(a)), float(np.percentile(a, 99))
+
+
+def copy_bandwidth(mb: int = 256, repeats: int = 5) -> float:
+    """Bytes/s moved by a large array copy (read + write), best of a few: the machine's bound."""
+    src = np.ones(mb * (1 << 20) // 8)
+    dst = np.empty_like(src)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - t0)
+    return 2 * src.nbytes / best
+
+
+def time_batched(bank: Bank, active: list[int], ticks: int) -> list[float]:
+    """Step + mix + sample, the engine's real per-tick work (without the resync of activation)."""
+    bank.set_active(active)
+    w = np.full(len(active), 1.0 / len(active))
+    sampler, ch, out = Sampler(0), "\n", []
+    for _ in range(ticks + 10):
+        t0 = time.perf_counter()
+        logps = bank.step(ch).numpy().astype(np.float64)
+        ch = CHARS[sampler.draw(mixer.mix(logps, w, "linear", 0.8))]
+        out.append(time.perf_counter() - t0)
+    return out[10:]
+
+
+@torch.inference_mode()
+def time_naive(models: list[CharLSTM], active: list[int], ticks: int) -> list[float]:
+    """The same work as a Python loop over each style's own nn.LSTM."""
+    states = {s: None for s in active}
+    w = np.full(len(active), 1.0 / len(active))
+    sampler, ch, out = Sampler(0), "\n", []
+    for _ in range(ticks + 10):
+        t0 = time.perf_counter()
+        rows = []
+        for s in active:
+            logits, states[s] = models[s].step(ch, states[s])
+            rows.append(torch.log_softmax(logits, -1))
+        logps = torch.stack(rows).numpy().astype(np.float64)
+        ch = CHARS[sampler.draw(mixer.mix(logps, w, "linear", 0.8))]
+        out.append(time.perf_counter() - t0)
+    return out[10:]
+
+
+def time_resync(bank: Bank, style: int, chars: int, repeats: int = 20) -> float:
+    text = ("In the beginning God created the heaven and the earth. " * 4)[:chars]
+    bank.set_active([style])
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        bank.feed(style, text)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times) * 1e3)
+
+
+def sustained_and_latency(bank: Bank, names: list[str], seconds: float) -> tuple[float, float, float, int]:
+    """Unthrottled engine with every style active, publishing to a real UDP subscriber.
+
+    Returns (chars/s produced, chars/s received, median weight-change latency ms, latency samples).
+    """
+    n = len(names)
+    conductor = Conductor(bank, names, seed=0)
+    engine, sub = all_active_engine(conductor)
+    sock = engine.sock
+    runner = threading.Thread(target=engine.run, daemon=True)
+    received, produced0 = 0, conductor.tick_index
+    from pythonosc.osc_message import OscMessage
+    t0 = time.monotonic()
+    runner.start()
+    while time.monotonic() - t0 < seconds:
+        try:
+            data = sub.recv(1 << 16)
+        except TimeoutError:
+            continue
+        received += data.startswith(b"/tc/tick")
+    elapsed = time.monotonic() - t0
+    produced = conductor.tick_index - produced0
+    # Latency: flip the weight of style 0 between two values; time until a tick shows it.
+    ctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    lat = []
+    for k in range(40):
+        target = 1.0 if k % 2 else 0.25
+        weights = [target] + [1.0] * (n - 1)
+        expect = target / sum(weights)
+        t_send = time.perf_counter()
+        ctl.sendto(message("/tc/weights", *map(float, weights)), sock.address)
+        deadline = t_send + 2.0
+        while time.perf_counter() < deadline:
+            try:
+                data = sub.recv(1 << 16)
+            except TimeoutError:
+                continue
+            if not data.startswith(b"/tc/tick"):
+                continue
+            tick = Tick.decode(tuple(OscMessage(data).params))
+            if abs(float(tick.weights[0]) - expect) < 1e-4:
+                lat.append(time.perf_counter() - t_send)
+                break
+    engine.stop()
+    runner.join(2)
+    sock.close()
+    sub.close()
+    ctl.close()
+    return produced / elapsed, received / elapsed, float(np.median(lat) * 1e3) if lat else float("nan"), len(lat)
+
+
+def timing_bank(a: argparse.Namespace) -> tuple[Bank, list[str], str]:
+    """The bank a benchmark or soak runs on: --random N untrained styles, or the usual bank args."""
+    from textconductor.cli.engine import load_from_args
+    torch.set_num_threads(max(1, a.threads))
+    if a.random:
+        models, names = _random_bank(a.random)
+        return Bank(models), names, f"{a.random} randomly initialised 2x256 styles (timing only)"
+    bank, names = load_from_args(a)
+    return bank, names, f"{len(names)} trained styles"
+
+
+def run_bench(a: argparse.Namespace) -> str:
+    bank, names, source = timing_bank(a)
+    models = bank.models
+    n = len(names)
+    sizes = sorted({s for s in (1, 8, 24) if s <= n} | {n})
+    bw = copy_bandwidth()
+    lines = [
+        f"# bench engine: {source}, {bank.layers}x{bank.hidden}, fp32, device {bank.device}, "
+        f"{torch.get_num_threads()} torch thread(s)",
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"measured copy bandwidth {bw / 1e9:.1f} GB/s (256 MB array copy, read + write)",
+        "",
+        "| active | batched median ms | batched p99 ms | naive median ms | naive p99 ms | naive / batched "
+        "| weights read MB | bandwidth bound ms | batched / bound |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for a_n in sizes:
+        active = list(range(a_n))
+        bm, b99 = _percentiles(time_batched(bank, active, a.ticks))
+        nm, n99 = _percentiles(time_naive(models, active, max(a.ticks // 3, 50)))
+        nbytes = bank.weight_bytes(a_n)
+        bound = nbytes / bw * 1e3
+        lines.append(f"| {a_n} | {bm:.2f} | {b99:.2f} | {nm:.2f} | {n99:.2f} | {nm / bm:.1f}x "
+                     f"| {nbytes / 1e6:.1f} | {bound:.2f} | {bm / bound:.2f}x |")
+    rs = time_resync(bank, 0, 79)
+    produced, received, lat, nlat = sustained_and_latency(bank, names, a.seconds)
+    lines += [
+        "",
+        f"re-sync of one newly active style on 80 chars of history: {rs:.2f} ms (median)",
+        f"sustained, unthrottled, all {n} active, publishing every tick to a UDP subscriber: "
+        f"{produced:.0f} chars/s generated, {received:.0f} ticks/s received",
+        f"OSC weight change -> first character under the new weights (loopback, unthrottled): "
+        f"{lat:.2f} ms median over {nlat} changes",
+    ]
+    return "\n".join(lines)
