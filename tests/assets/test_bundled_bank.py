@@ -7,7 +7,7 @@ from textconductor.assets import BANK_DIR, load_recipe, load_styles
 from textconductor.engine.bank import Bank
 from textconductor.model.checkpoint import load_checkpoint
 from textconductor.protocol.charset import CHARS
-from textconductor.training.train import lineage
+from textconductor.training.lineage import lineage
 
 FILES = sorted(BANK_DIR.glob("*.safetensors"))
 RECIPE_STYLES = load_recipe()["finetune"]["styles"]

@@ -5,7 +5,7 @@ import pytest
 from tests.conftest import tiny_text
 from textconductor.model.checkpoint import load_meta
 from textconductor.training.bank_recipe import load_recipe, train_bank
-from textconductor.training.train import lineage
+from textconductor.training.lineage import lineage
 
 TINY = {"layers": 1, "hidden": 32, "embed": 16, "batch": 8, "seq_len": 32, "seed": 1}
 

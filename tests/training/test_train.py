@@ -13,7 +13,7 @@ import torch
 from textconductor.model.checkpoint import load_checkpoint
 from textconductor.training.corpus import load_corpus
 from textconductor.training.evaluate import model_bpc, scored_windows
-from textconductor.training.train import state_path
+from textconductor.training.train_state import state_path
 
 TINY = ["--layers", "1", "--hidden", "32", "--embed", "16", "--batch", "8", "--seq-len", "32", "--lr", "0.01"]
 
@@ -147,7 +147,8 @@ def test_line_start_segments_open_at_a_newline_with_a_zeroed_state():
 
     from tests.conftest import tiny_text
     from textconductor.protocol.charset import CHAR_TO_INDEX, encode
-    from textconductor.training.train import Streams, TrainConfig, advance_streams, newline_starts
+    from textconductor.training.batches import Streams, advance_streams, newline_starts
+    from textconductor.training.config import TrainConfig
     data = encode(tiny_text("psalm", 20_000))
     nl = CHAR_TO_INDEX["\n"]
     for line_starts in (True, False):
@@ -165,7 +166,8 @@ def test_line_start_segments_open_at_a_newline_with_a_zeroed_state():
 
 
 def _reentry_batch(reentry: float):
-    from textconductor.training.train import Streams, TrainConfig, advance_streams
+    from textconductor.training.batches import Streams, advance_streams
+    from textconductor.training.config import TrainConfig
     own = [(np.arange(5000) % 50 + 10).astype(np.uint8)]  # the style's own text: symbols 10..59
     foreign = [np.full(5000, 3, dtype=np.uint8), np.full(5000, 5, dtype=np.uint8)]
     cfg = TrainConfig(name="t", batch=64, seq_len=64, reentry=reentry, prefix_max=40)
@@ -180,7 +182,7 @@ def test_reentry_prefix_targets_carry_no_loss():
     """Every target inside a foreign prefix is masked; the first own character after it is not."""
     import torch.nn.functional as F
 
-    from textconductor.training.train import IGNORE, PREFIX_MIN
+    from textconductor.training.config import IGNORE, PREFIX_MIN
     cfg, x, y, x2 = _reentry_batch(0.5)
     prefixed = [b for b in range(cfg.batch) if x[b, 0] < 10]
     assert 10 < len(prefixed) < cfg.batch - 10  # about half the segments

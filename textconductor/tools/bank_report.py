@@ -43,7 +43,7 @@ def generate(conductor, weights: np.ndarray, seed: int, chars: int) -> str:
 
 def training_seconds(metas: list) -> tuple[float, float]:
     """(seconds of the styles' own runs summed, seconds of the shared runs they started from, once)."""
-    from textconductor.training.train import split_lineage
+    from textconductor.training.lineage import split_lineage
     own, shared = 0.0, {}
     for m in metas:
         mine, common = split_lineage(m)

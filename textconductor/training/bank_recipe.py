@@ -47,7 +47,7 @@ def _train_cmd(corpora: list[Path], name: str, out: Path, settings: dict, extra:
 
 def _finished(out: Path) -> bool:
     """A stage whose checkpoint exists and has no training state left behind is done."""
-    from textconductor.training.train import state_path
+    from textconductor.training.train_state import state_path
     return out.exists() and not state_path(out).exists()
 
 

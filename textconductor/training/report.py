@@ -34,7 +34,8 @@ def eval_rows(checkpoints: list[str], corpus: str | None = None, corpora_dir: st
 
     Without --corpus, each checkpoint is evaluated on DIR/NAME.txt for its own style name.
     """
-    from textconductor.training.train import resolve_device, split_lineage
+    from textconductor.training.lineage import split_lineage
+    from textconductor.training.train import resolve_device
     dev = resolve_device(device)
     folder = Path(corpora_dir) if corpora_dir else DEFAULT_CORPORA
     baselines: dict[Path, tuple[object, float, int]] = {}

@@ -1,0 +1,50 @@
+"""Every default of a training run in one block, read top to bottom (as nanoGPT keeps its own).
+
+A run is fully described by its TrainConfig: the checkpoint stores it, and a resumed run refuses
+a config that would not continue the same computation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textconductor.errors import UserError
+
+SEGMENT = 8192  # characters a row reads before jumping elsewhere
+IGNORE = -100  # target index that contributes no loss (cross_entropy's ignore_index)
+PREFIX_MIN = 20  # shortest foreign prefix of a re-entry segment
+
+
+class TrainError(UserError):
+    """A training run that cannot start or continue; the message says why."""
+
+
+@dataclass
+class TrainConfig:
+    name: str
+    layers: int = 2
+    hidden: int = 256
+    embed: int = 64
+    dropout: float = 0.0
+    batch: int = 32
+    seq_len: int = 128
+    lr: float = 4e-3
+    min_lr_fraction: float = 0.1
+    warmup_steps: int = 100
+    clip: float = 5.0
+    seed: int = 1234
+    minutes: float | None = None
+    chars: int | None = None
+    save_every_s: float = 120.0
+    save_every_steps: int | None = None  # for tests: checkpoint on step counts, not wall time
+    base: str | None = None
+    display_name: str = ""
+    segment: int = SEGMENT
+    line_starts: bool = False
+    reentry: float = 0.0  # share of segments that open with a foreign prefix (needs foreign corpora)
+    prefix_max: int = 160  # longest foreign prefix; capped at seq_len - 8 so own text follows it
+
+    def budget_fraction(self, chars_seen: int, seconds: float) -> float:
+        if self.chars is not None:
+            return chars_seen / self.chars
+        return seconds / (60.0 * (self.minutes or 0.0)) if self.minutes else 0.0
