@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from textconductor.controllers.hand_gestures import (
+from textconductor.controllers.hands.gestures import (
     Gesture,
     GestureThresholds,
     as_landmarks,

@@ -16,8 +16,8 @@ import pytest
 
 from tests.controllers.test_hand_gestures import FIST, OPEN, PINCH
 from tests.controllers.test_hands_controller import RecordingSink
-from textconductor.controllers.hand_gestures import Gesture, classify
-from textconductor.controllers.hand_leap import LeapBox, LeapController, leap_available, leap_hand_points
+from textconductor.controllers.hands.gestures import Gesture, classify
+from textconductor.controllers.hands.leap import LeapBox, LeapController, leap_available, leap_hand_points
 
 PALM_MM = 85.0  # wrist to middle MCP
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from textconductor.controllers import hand_model
-from textconductor.controllers.hand_model import (
+from textconductor.controllers.hands import model as hand_model
+from textconductor.controllers.hands.model import (
     HandModelError,
     assemble_task_from_wheel,
     find_model,

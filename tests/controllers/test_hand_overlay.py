@@ -13,8 +13,8 @@ from PySide6.QtGui import QColor  # noqa: E402
 
 from tests.controllers.test_hand_gestures import OPEN  # noqa: E402
 from tests.controllers.test_hands_controller import observation  # noqa: E402
-from textconductor.controllers.hands import HandOverlay, observation_to_input  # noqa: E402
-from textconductor.frontend.hand_overlay import GESTURE_COLOURS, HandOverlayWidget  # noqa: E402
+from textconductor.controllers.hands import CONNECTIONS, HandOverlay, observation_to_input  # noqa: E402
+from textconductor.frontend.hand_overlay import GESTURE_COLOURS, HAND_CONNECTIONS, HandOverlayWidget  # noqa: E402
 
 
 def overlay(gesture: str = "open", grabbed: bool = False) -> HandOverlay:
@@ -47,3 +47,8 @@ def test_widget_polls_the_source_and_draws_the_hand(qtbot) -> None:  # noqa: ANN
     assert colour_count(drawn, GESTURE_COLOURS["open"]) > 30  # the skeleton, in the gesture's colour
     w.set_overlay(overlay("pinch", grabbed=True))
     assert colour_count(w.grab().toImage(), GESTURE_COLOURS["pinch"]) > 30
+
+
+def test_the_frontends_skeleton_is_the_trackers() -> None:
+    """The frontend cannot import the controllers, so it keeps its own copy of the 21-point topology."""
+    assert HAND_CONNECTIONS == CONNECTIONS

@@ -18,18 +18,18 @@ import pytest
 pytest.importorskip("mediapipe", reason="mediapipe not installed (pip install 'textconductor[hands]')")
 pytest.importorskip("cv2", reason="OpenCV not installed")
 
-from textconductor.controllers.hand_gestures import Gesture, classify  # noqa: E402
-from textconductor.controllers.hand_model import HandModelError, find_model  # noqa: E402
-from textconductor.controllers.hand_tracking import (  # noqa: E402
-    ImageFilesSource,
-    MediaPipeHandTracker,
-    load_rgb,
-)
 from textconductor.controllers.hands import (  # noqa: E402
     HandController,
     HandSettings,
     observation_to_input,
     position_to_puck,
+)
+from textconductor.controllers.hands.gestures import Gesture, classify  # noqa: E402
+from textconductor.controllers.hands.model import HandModelError, find_model  # noqa: E402
+from textconductor.controllers.hands.tracking import (  # noqa: E402
+    ImageFilesSource,
+    MediaPipeHandTracker,
+    load_rgb,
 )
 
 HANDS = Path(__file__).resolve().parents[3] / "shared" / "hands"

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from tests.controllers.test_hand_gestures import FIST, OPEN, PINCH, make_hand
-from textconductor.controllers.hand_tracking import ArraySource, CameraUnavailable, HandObservation
 from textconductor.controllers.hands import (
     GestureMachine,
     HandController,
@@ -22,7 +21,8 @@ from textconductor.controllers.hands import (
     observation_to_input,
     position_to_puck,
 )
-from textconductor.controllers.one_euro import OneEuroParams
+from textconductor.controllers.hands.one_euro import OneEuroParams
+from textconductor.controllers.hands.tracking import ArraySource, CameraUnavailable, HandObservation
 
 W, H = 640, 480
 DT = 1 / 30
@@ -239,14 +239,14 @@ def test_default_controller_without_a_camera_runs_and_explains() -> None:
 
 
 def test_camera_source_explains_a_missing_camera() -> None:
-    from textconductor.controllers.hand_tracking import CameraSource
+    from textconductor.controllers.hands.tracking import CameraSource
 
     with pytest.raises(CameraUnavailable, match="camera 97"):
         CameraSource(97)
 
 
 def test_available_names_the_missing_model(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
-    from textconductor.controllers import hand_tracking
+    from textconductor.controllers.hands import tracking as hand_tracking
 
     monkeypatch.setattr(hand_tracking, "mediapipe_version", lambda: "1.2.2")
     monkeypatch.setenv("TEXTCONDUCTOR_HAND_MODEL", str(tmp_path / "absent.task"))
@@ -283,3 +283,17 @@ def test_settings_are_validated() -> None:
     with pytest.raises(ValueError):
         HandSettings(region=0.0)
     assert make_hand().shape == (21, 3)
+
+
+def test_package_re_exports_resolve_lazily() -> None:
+    """Every name `hands` re-exports resolves to its submodule's object, and the list matches the map."""
+    import importlib
+
+    from textconductor.controllers import hands
+
+    assert sorted(hands.__all__) == sorted(hands._EXPORTS)
+    for name, module in hands._EXPORTS.items():
+        sub = importlib.import_module(f"textconductor.controllers.hands.{module}")
+        assert getattr(hands, name) is getattr(sub, name)
+    with pytest.raises(AttributeError):
+        hands.no_such_name  # noqa: B018

@@ -214,6 +214,19 @@ def test_store_round_trip_keeps_other_devices(tmp_path):
     assert store.load("never seen").bindings == []
 
 
+def test_store_saves_what_it_reads_back(tmp_path):
+    """Saving what was loaded leaves the file byte for byte as it was: the writer and the reader agree."""
+    store = MappingStore(tmp_path / "midi.toml")
+    store.save("dev", MidiMap([Binding(Source("cc", 0, 7), "temperature", lo=0.5, hi=1.5),
+                               Binding(Source("note", None, 36), "style:a \"quoted\" name")], positional=False))
+    store.save("other", MidiMap())
+    text = store.path.read_text()
+    assert text.startswith(MappingStore.HEADER)
+    for device in ("dev", "other"):
+        store.save(device, store.load(device))
+    assert store.path.read_text() == text
+
+
 def test_store_channel_is_one_based_in_the_file(tmp_path):
     store = MappingStore(tmp_path / "midi.toml")
     store.save("dev", MidiMap([Binding(Source("cc", 0, 7), "temperature")]))

@@ -23,9 +23,9 @@ import mido
 import pytest
 
 from tests.controllers.recording import RecordingSink
-from textconductor.controllers import midi as midi_mod
 from textconductor.controllers.base import start_safely
 from textconductor.controllers.midi import MappingStore, MidiController, MidiUnavailable, Source, list_midi_inputs
+from textconductor.controllers.midi import ports as midi_ports
 
 STYLES = ["bible", "linux", "austen"]
 
@@ -82,7 +82,7 @@ class PortList:
 @pytest.fixture
 def ports(monkeypatch):
     p = PortList()
-    monkeypatch.setattr(midi_mod, "_backend", lambda api=None: p)
+    monkeypatch.setattr(midi_ports, "_backend", lambda api=None: p)  # the one seam to the backend
     return p
 
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from textconductor.controllers.hand_bench import filter_figures, jitter, lag_ms, run_filter, synthetic_trace
-from textconductor.controllers.one_euro import OneEuroFilter, OneEuroParams, smoothing_factor
+from textconductor.controllers.hands.one_euro import OneEuroFilter, OneEuroParams, smoothing_factor
+from textconductor.tools.bench_hands import filter_figures, jitter, lag_ms, run_filter, synthetic_trace
 
 
 class _PaperLowPass:

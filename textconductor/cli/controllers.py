@@ -1,4 +1,4 @@
-"""Sub-commands of the controllers (registered into the `textconductor` command by cli.py).
+"""Sub-commands of the controllers (registered into the `textconductor` command by textconductor.cli).
 
 `midi`, `autopilot` and `osc-bridge` run a controller headless against an engine through
 `OscSink`. Controller modules are imported inside the handlers, so `textconductor --help` stays
@@ -16,6 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from textconductor.cli.args import DEFAULT_ENGINE, nonnegative_float, positive_float
 from textconductor.errors import UserError
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("textconductor.controllers")
 
-ENGINE_HELP = "engine address HOST:PORT (default 127.0.0.1:57130)"
+ENGINE_HELP = f"engine address HOST:PORT (default {DEFAULT_ENGINE})"
 
 
 def _port_arg(text: str) -> str | int:
@@ -32,28 +33,29 @@ def _port_arg(text: str) -> str | int:
     return int(text) if text.isdigit() else text
 
 
-def _nonneg(text: str) -> float:
-    v = float(text)
-    if not v >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
-
-
-def _positive(text: str) -> float:
-    v = float(text)
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return v
-
-
-def _connect(engine: str) -> OscSink:
-    from textconductor.controllers.osc_sink import OscSink, parse_engine_address
+def _osc_sink():  # noqa: ANN202 - the module
     try:
-        host, port = parse_engine_address(engine)
+        from textconductor.controllers import osc_sink
+    except ImportError as e:  # python-osc missing from a broken install: a sentence, not a traceback
+        raise UserError(f"the OSC sink is not available ({e})") from e
+    return osc_sink
+
+
+def engine_address(text: str) -> tuple[str, int]:
+    """--engine HOST:PORT as (host, port); UserError saying what is wrong with it."""
+    try:
+        return _osc_sink().parse_engine_address(text)
     except ValueError as e:
         raise UserError(str(e)) from None
-    sink = OscSink(host, port)
-    if not sink.wait_for_engine(3.0):
+
+
+def connect_engine(text: str, wait_s: float = 3.0) -> OscSink:
+    """The `OscSink` every headless controller command plays into (one definition for midi, autopilot,
+    osc-bridge and hands run). With `wait_s` > 0, waits that long for the engine's hello and says so
+    if none came; either way the sink keeps pinging and picks the engine up when it starts."""
+    host, port = engine_address(text)
+    sink = _osc_sink().OscSink(host, port)
+    if wait_s > 0 and not sink.wait_for_engine(wait_s):
         log.warning("no engine answers at %s:%d yet (start it with `textconductor engine`); "
                     "sending anyway and picking it up when it comes", host, port)
     return sink
@@ -97,7 +99,7 @@ def cmd_midi(a: argparse.Namespace) -> int:
     ok, reason = ctl.available()
     if not ok:
         log.warning("MIDI unavailable: %s (will keep checking about once a minute)", reason)
-    engine = _connect(a.engine)
+    engine = connect_engine(a.engine)
     log.info("MIDI mappings: %s", store.path)
     if a.reset_mapping:
         ctl.reset_on_open = True
@@ -156,7 +158,7 @@ def _learn_session(ctl, engine: OscSink, learned: threading.Event) -> int:
 def cmd_autopilot(a: argparse.Namespace) -> int:
     from textconductor.controllers.autopilot import ActivitySink, Autopilot
     seed = a.seed if a.seed is not None else random.randrange(2**31)
-    engine = _connect(a.engine)
+    engine = connect_engine(a.engine)
     pilot = Autopilot(idle_s=a.idle, seed=seed, leg_s=a.leg)
     log.info("autopilot seed %d (repeat this path with --seed %d)", seed, seed)
     controllers: list = [pilot]
@@ -178,7 +180,7 @@ def cmd_osc_bridge(a: argparse.Namespace) -> int:
     from textconductor.controllers.osc_bridge import OscBridge
     bridge = OscBridge(port=a.port, host=a.listen, allow=a.allow, xy_range=a.xy_range, flip_y=a.flip_y,
                        swap_xy=a.swap_xy, wek_puck=a.wek_puck)
-    engine = _connect(a.engine)
+    engine = connect_engine(a.engine)
     if a.autopilot is None:
         return _run([bridge], [engine], engine)
     from textconductor.controllers.autopilot import ActivitySink, Autopilot
@@ -195,7 +197,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "per controller. Plugging the controller in or out is picked up while running.")
     m.add_argument("--port", type=_port_arg, help="input port: name (or part of it) or index from --list "
                                                   "(default: the first real port)")
-    m.add_argument("--engine", default="127.0.0.1:57130", help=ENGINE_HELP)
+    m.add_argument("--engine", default=DEFAULT_ENGINE, help=ENGINE_HELP)
     m.add_argument("--list", action="store_true", help="list MIDI input ports and exit")
     m.add_argument("--learn", action="store_true", help="map the controller now: move one control per target")
     m.add_argument("--reset-mapping", action="store_true", help="forget this controller's learned bindings")
@@ -206,10 +208,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("autopilot", help="wander the puck over the styles when nobody plays (headless)",
                        description="After --idle seconds without input the puck wanders smoothly, visiting every "
                                    "enabled style; input from --midi or --bridge takes over at once.")
-    p.add_argument("--engine", default="127.0.0.1:57130", help=ENGINE_HELP)
-    p.add_argument("--idle", type=_nonneg, default=30.0, help="seconds without input before wandering (default 30)")
+    p.add_argument("--engine", default=DEFAULT_ENGINE, help=ENGINE_HELP)
+    p.add_argument("--idle", type=nonnegative_float, default=30.0,
+                   help="seconds without input before wandering (default 30)")
     p.add_argument("--seed", type=int, help="path seed (default: random, logged)")
-    p.add_argument("--leg", type=_positive, default=15.0, help="seconds from one style to the next (default 15)")
+    p.add_argument("--leg", type=positive_float, default=15.0, help="seconds from one style to the next (default 15)")
     p.add_argument("--midi", nargs="?", const="", metavar="PORT",
                    help="also play from MIDI (input pauses the autopilot)")
     p.add_argument("--midi-api", help="rtmidi API for --midi")
@@ -223,12 +226,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--port", type=int, default=57140, help="port to listen on (default 57140)")
     b.add_argument("--listen", default="127.0.0.1", help="address to listen on (0.0.0.0 for a tablet; needs --allow)")
     b.add_argument("--allow", nargs="+", default=[], metavar="HOST", help="hosts allowed to send besides this one")
-    b.add_argument("--engine", default="127.0.0.1:57130", help=ENGINE_HELP)
+    b.add_argument("--engine", default=DEFAULT_ENGINE, help=ENGINE_HELP)
     b.add_argument("--xy-range", choices=["unit", "signed"], default="unit",
                    help="XY pad range: unit = 0..1 (TouchOSC default), signed = -1..1")
     b.add_argument("--flip-y", action="store_true", help="the pad's y grows downwards")
     b.add_argument("--swap-xy", action="store_true", help="the pad sends (y, x)")
     b.add_argument("--wek-puck", action="store_true", help="Wekinator's two outputs move the puck instead of weights")
-    b.add_argument("--autopilot", type=_nonneg, metavar="IDLE", help="wander after IDLE seconds without input")
+    b.add_argument("--autopilot", type=nonnegative_float, metavar="IDLE",
+                   help="wander after IDLE seconds without input")
     b.add_argument("--seed", type=int, default=0, help="autopilot path seed")
     b.set_defaults(func=cmd_osc_bridge)

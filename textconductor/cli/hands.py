@@ -12,11 +12,14 @@ import statistics
 import sys
 import time
 
+from textconductor.cli.args import DEFAULT_ENGINE
+from textconductor.cli.controllers import ENGINE_HELP
+
 log = logging.getLogger(__name__)
 
 
 def _add_filter_args(p: argparse.ArgumentParser) -> None:
-    from textconductor.controllers.one_euro import OneEuroParams
+    from textconductor.controllers.hands.one_euro import OneEuroParams
 
     d = OneEuroParams()
     p.add_argument("--min-cutoff", type=float, default=d.min_cutoff,
@@ -27,12 +30,12 @@ def _add_filter_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_setup(a: argparse.Namespace) -> int:
-    from textconductor.controllers.hand_model import setup_model
+    from textconductor.controllers.hands.model import setup_model
 
     path, what = setup_model(wheel=a.wheel, task=a.task, out=a.out, force=a.force)
     print(f"hand model: {path} ({what})")
     if a.verify:
-        from textconductor.controllers.hand_tracking import MediaPipeHandTracker
+        from textconductor.controllers.hands.tracking import MediaPipeHandTracker
 
         with MediaPipeHandTracker(path, mode="image"):
             pass
@@ -41,7 +44,7 @@ def cmd_setup(a: argparse.Namespace) -> int:
 
 
 def cmd_check(a: argparse.Namespace) -> int:
-    from textconductor.controllers.hand_bench import check_images
+    from textconductor.tools.bench_hands import check_images
 
     results = check_images(a.images, model=a.model, repeats=a.repeats)
     print(f"{'image':28s} {'hand':5s} {'gesture':8s} {'side':6s} {'puck':>15s} {'image ms':>9s} {'video ms':>9s}")
@@ -57,8 +60,8 @@ def cmd_check(a: argparse.Namespace) -> int:
 
 
 def cmd_bench_filter(a: argparse.Namespace) -> int:
-    from textconductor.controllers.hand_bench import filter_figures
-    from textconductor.controllers.one_euro import OneEuroParams
+    from textconductor.controllers.hands.one_euro import OneEuroParams
+    from textconductor.tools.bench_hands import filter_figures
 
     chosen = OneEuroParams(a.min_cutoff, a.beta, a.d_cutoff)
     rows = [("raw (no filter)", None), (f"one euro min_cutoff={a.min_cutoff} beta={a.beta}", chosen),
@@ -73,17 +76,14 @@ def cmd_bench_filter(a: argparse.Namespace) -> int:
 def cmd_run(a: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from textconductor.controllers.hand_leap import LEAP_SETTINGS, LeapController
+    from textconductor.cli.controllers import connect_engine, engine_address
     from textconductor.controllers.hands import HandController, HandSettings
-    from textconductor.controllers.one_euro import OneEuroParams
+    from textconductor.controllers.hands.leap import LEAP_SETTINGS, LeapController
+    from textconductor.controllers.hands.one_euro import OneEuroParams
     from textconductor.errors import UserError
 
+    host, port = engine_address(a.engine)  # a bad address is said before any camera or model is touched
     try:
-        from textconductor.controllers.osc_sink import OscSink, parse_engine_address
-    except ImportError as e:
-        raise UserError(f"the OSC sink is not available ({e})") from e
-    try:
-        host, port = parse_engine_address(a.engine)
         settings = HandSettings(grab=a.grab, mirror=not a.no_mirror, region=a.region,
                                 pause_resume=not a.no_pause,
                                 filter=OneEuroParams(a.min_cutoff, a.beta, a.d_cutoff))
@@ -98,7 +98,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     ok, why = ctl.available()
     if not ok:
         raise UserError(why)
-    sink = OscSink(host, port)
+    sink = connect_engine(a.engine, wait_s=0.0)  # no wait: the sink picks the engine up whenever it answers
     try:
         ctl.start(sink)
         log.info("hand controller running, engine %s:%d; Ctrl-C to stop", host, port)
@@ -150,7 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = hs.add_parser("run", help="headless: webcam (or Leap) gestures drive an engine over OSC")
     r.add_argument("--camera", type=int, default=0, help="webcam index (default 0)")
-    r.add_argument("--engine", default="127.0.0.1:57130", help="engine HOST:PORT (default 127.0.0.1:57130)")
+    r.add_argument("--engine", default=DEFAULT_ENGINE, help=ENGINE_HELP)
     r.add_argument("--model", help="a .task file (default: the one `hands setup` cached)")
     r.add_argument("--leap", action="store_true", help="use a Leap Motion (needs Ultraleap's `leap` bindings)")
     r.add_argument("--grab", choices=["pinch", "always"], default="pinch",

@@ -2,9 +2,9 @@
 
 Headless controllers (`OscSink.set_puck`, the osc-bridge's XY pad, the autopilot) must move the
 weights exactly as the on-screen puck does, without importing Qt. The one definition is the
-frontend's pure `textconductor/frontend/puck_math.py` (numpy only: styles evenly on the unit
+protocol's pure `textconductor/protocol/puck_geometry.py` (numpy only: styles evenly on the unit
 circle, first at the top, clockwise; inverse-distance-squared weights with a snap circle around
-each style); this module adapts it to names and plain tuples.
+each style), shared with the window; this module adapts it to names and plain tuples.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from textconductor.protocol import puck_geometry as puck_math
+from textconductor.protocol import puck_geometry
 
 
 def style_positions(n: int) -> list[tuple[float, float]]:
     """`n` points evenly on the unit circle, the first at the top (0, 1), then clockwise."""
-    return [(float(x), float(y)) for x, y in puck_math.style_positions(n)]
+    return [(float(x), float(y)) for x, y in puck_geometry.style_positions(n)]
 
 
 def puck_weights(x: float, y: float, names: Sequence[str]) -> dict[str, float]:
@@ -26,7 +26,7 @@ def puck_weights(x: float, y: float, names: Sequence[str]) -> dict[str, float]:
         return {}
     if not (math.isfinite(x) and math.isfinite(y)):
         raise ValueError("puck position must be finite")
-    w = puck_math.puck_weights((x, y), puck_math.style_positions(len(names)))
+    w = puck_geometry.puck_weights((x, y), puck_geometry.style_positions(len(names)))
     return {name: float(v) for name, v in zip(names, w, strict=True)}
 
 

@@ -55,9 +55,17 @@ class KneserNeyClassifier(_Judge):
     def log_scores(self, text: str | np.ndarray) -> np.ndarray:
         """Natural-log likelihood of every character of the text under each style's model."""
         data = _encoded(text)
-        pos = np.arange(len(data))
-        return np.array([np.log((1 - self.floor) * m.prob(data, pos) + self.floor / VOCAB_SIZE).sum()
-                         for m in self.models])
+        return np.array([self.char_log_probs(data, i).sum() for i in range(len(self.models))])
+
+    def char_log_probs(self, text: str | np.ndarray, label: int, start: int = 0) -> np.ndarray:
+        """ln P(c_t | the characters before it) under one label's model, for every t >= start.
+
+        The context reaches back before `start`, so text written after a switch is judged in the
+        context the model actually saw (the end of the other style's text).
+        """
+        data = _encoded(text)
+        pos = np.arange(start, len(data))
+        return np.log((1 - self.floor) * self.models[label].prob(data, pos) + self.floor / VOCAB_SIZE)
 
 
 class NgramClassifier(_Judge):

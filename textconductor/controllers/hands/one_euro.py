@@ -38,8 +38,9 @@ class OneEuroParams:
     """The filter's tuning; see the module docstring for what each knob does.
 
     Defaults are tuned for a palm position in normalised image units (0..1) at about 30 frames/s, on the
-    synthetic trace of `hand_bench` (`textconductor hands bench-filter` prints the trade-off): they cut
-    still-hand jitter about 9x for about 20 ms of added lag during moves, less than one camera frame.
+    synthetic trace of `textconductor.tools.bench_hands` (`textconductor hands bench-filter` prints the
+    trade-off): they cut still-hand jitter about 9x for about 20 ms of added lag during moves, less than
+    one camera frame.
     """
 
     min_cutoff: float = 0.5

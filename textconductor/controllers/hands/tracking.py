@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from textconductor.controllers.hand_model import find_model
+from textconductor.controllers.hands.model import find_model
 from textconductor.errors import UserError
 
 log = logging.getLogger(__name__)

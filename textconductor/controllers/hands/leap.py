@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from textconductor.controllers.base import Controller, ControlSink
-from textconductor.controllers.hands import GestureMachine, HandInput, HandOverlay, HandSettings
+from textconductor.controllers.hands.machine import GestureMachine, HandInput, HandOverlay, HandSettings, apply_actions
 
 log = logging.getLogger(__name__)
 
@@ -179,21 +179,9 @@ class LeapController(Controller):
             return
         self.frames += 1
         sink = self._sink
-        for kind, arg in actions:
-            if sink is None:
-                break
-            try:
-                if kind == "puck":
-                    sink.set_puck(*arg)  # type: ignore[misc]
-                else:
-                    sink.control(str(arg))
-            except Exception:  # noqa: BLE001
-                log.warning("control sink raised on %s", kind, exc_info=True)
-        m = self._machine
-        self._set_overlay(HandOverlay(landmarks=hand.overlay if hand else (), gesture=gesture, grabbed=m.grabbed,
-                                      paused=m.paused, palm=m.palm, puck=m.puck,
-                                      handedness=hand.handedness if hand else "",
-                                      status="tracking" if hand else "no hand", t=t))
+        if sink is not None:
+            apply_actions(sink, actions, lambda kind: log.warning("control sink raised on %s", kind, exc_info=True))
+        self._set_overlay(self._machine.snapshot(hand, gesture, t))
 
 
 class _Listener:

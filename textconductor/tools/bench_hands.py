@@ -1,5 +1,8 @@
 """Figures for the hand controller: the One Euro filter's jitter and lag, and landmark inference time.
 
+Behind `textconductor hands bench-filter` and `textconductor hands check`; a tool, not part of the
+controller, so the controllers package carries no benchmark code.
+
 Why a synthetic trace: jitter and lag need the true hand position, which a recording never has. The trace
 is a deterministic, seeded palm path in normalised image units: still holds (where jitter shows) and
 minimum-jerk moves of various speeds (where lag shows), sampled at a camera's frame rate with slightly
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textconductor.controllers.one_euro import OneEuroFilter, OneEuroParams
+from textconductor.controllers.hands.one_euro import OneEuroFilter, OneEuroParams
 
 # (target x, target y, move duration s, hold duration s): a still start, slow and fast sweeps, small nudges.
 _WAYPOINTS: tuple[tuple[float, float, float, float], ...] = (
@@ -165,9 +168,9 @@ def check_images(paths: Sequence[str | Path], model: str | None = None, repeats:
     Video mode is measured by feeding the same image as `repeats` consecutive frames: after the first,
     the landmarker tracks the hand from the previous frame instead of running the palm detector.
     """
-    from textconductor.controllers.hand_gestures import classify
-    from textconductor.controllers.hand_tracking import MediaPipeHandTracker, load_rgb
-    from textconductor.controllers.hands import HandSettings, observation_to_input, position_to_puck
+    from textconductor.controllers.hands.gestures import classify
+    from textconductor.controllers.hands.machine import HandSettings, observation_to_input, position_to_puck
+    from textconductor.controllers.hands.tracking import MediaPipeHandTracker, load_rgb
 
     results = []
     with MediaPipeHandTracker(model, mode="image") as img_tracker:

@@ -1,0 +1,210 @@
+"""Switch latency: how many characters after a performer's move the text reads as the new style.
+
+The experiment is the gesture itself, run through the engine's own tick (same bank, mixer,
+sampler and re-sync as a performance): all weight on style A for `LEAD` characters, then all
+weight on B (a hard switch) or half on each (a half-way move), then `FOLLOW` more characters.
+
+The judge scores every following character under order-5 Kneser-Ney models of A and B (fitted
+on their training splits; a different kind of model from the LSTMs it judges), in the context
+of the text before it, giving a per-character log-likelihood ratio llr_t = ln P_B - ln P_A.
+The text *reads as B from t* when two consecutive windows of `WINDOW` characters starting at t
+each favour B by at least `NATS` (ln 150: 150 times likelier under B). Chance is measured, not
+assumed: the same detector runs on null experiments where the weight never moves (A goes on
+writing A), and the share of those that "arrive" is reported beside the figures.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+LEAD = 200  # characters of A before the move
+FOLLOW = 200  # characters after it, in which B must arrive
+WINDOW = 20  # characters per judged window
+NATS = 5.0  # each window must favour B by this much (ln 150)
+CONFIRM = 2  # consecutive windows that must agree
+TEMPERATURE = 0.8
+OFFSETS = (1, 2, 3, 5, 7, 11, 13, 17, 19, 23)  # B = the style OFFSET places after A: 10 per style
+
+
+def arrival(llr: np.ndarray, window: int = WINDOW, nats: float = NATS, confirm: int = CONFIRM) -> int | None:
+    """The first t at which `confirm` consecutive windows from t each sum to >= `nats`, else None.
+
+    A single lucky window is not enough: a shared word ("the ") can favour B for a few characters
+    by chance; two windows in a row of 150:1 each almost never happen when A is still writing
+    (see `null_rate`).
+    """
+    need = window * confirm
+    if len(llr) < need:
+        return None
+    sums = np.convolve(llr, np.ones(window), mode="valid")  # sums[t] = llr[t:t+window].sum()
+    ok = sums >= nats
+    for t in range(len(llr) - need + 1):
+        if all(ok[t + k * window] for k in range(confirm)):
+            return t
+    return None
+
+
+def pairs(n: int, offsets: tuple[int, ...] = OFFSETS) -> list[tuple[int, int]]:
+    """Ordered pairs (A, B): every style is A len(offsets) times and B len(offsets) times."""
+    return [(a, (a + k) % n) for a in range(n) for k in offsets if k % n]
+
+
+@dataclass
+class Switch:
+    a: int
+    b: int
+    seed: int
+    latency: int | None  # characters after the move until the text reads as B; None: not within FOLLOW
+    text: str  # the last 40 characters of A and what followed the move
+
+
+def run_switch(conductor, judge, a: int, b: int, seed: int, half: bool = False, null: bool = False,
+               lead: int = LEAD, follow: int = FOLLOW) -> Switch:
+    """One move through the engine's tick. `half`: A=0.5, B=0.5; `null`: the weight stays on A."""
+    from textconductor.protocol import Command
+    n = len(conductor.names)
+    wa = np.zeros(n)
+    wa[a] = 1.0
+    conductor.apply(Command("reset", ()))
+    conductor.apply(Command("seed", (seed,)))
+    conductor.apply(Command("weights", tuple(wa)))
+    before = "".join(conductor.tick().char for _ in range(lead))
+    wb = wa.copy() if null else np.zeros(n)
+    if not null:
+        wb[b] = 1.0
+        if half:
+            wb[a] = 0.5
+            wb[b] = 0.5
+    conductor.apply(Command("weights", tuple(wb)))
+    after = "".join(conductor.tick().char for _ in range(follow))
+    text = "\n" + before + after  # the engine's history starts with a newline
+    start = len(text) - follow
+    ia, ib = judge.labels.index(conductor.names[a]), judge.labels.index(conductor.names[b])
+    llr = judge.char_log_probs(text, ib, start) - judge.char_log_probs(text, ia, start)
+    return Switch(a, b, seed, arrival(llr), before[-40:] + "|" + after)
+
+
+def summary(switches: list[Switch], follow: int = FOLLOW) -> dict[str, float]:
+    lat = np.array([s.latency if s.latency is not None else follow + 1 for s in switches], dtype=float)
+    arrived = lat <= follow
+    return {"n": len(lat), "median": float(np.median(lat)), "p90": float(np.percentile(lat, 90)),
+            "p95": float(np.percentile(lat, 95)), "within40": float(np.mean(lat <= 40)),
+            "never": float(1 - arrived.mean())}
+
+
+def measure(conductor, judge, seeds: tuple[int, ...] = (1, 2), half: bool = False,
+            offsets: tuple[int, ...] = OFFSETS) -> list[Switch]:
+    """Every stratified pair under every seed; logs progress per A."""
+    out = []
+    n = len(conductor.names)
+    for a, b in pairs(n, offsets):
+        for s in seeds:
+            out.append(run_switch(conductor, judge, a, b, seed=10_000 * a + 100 * b + s, half=half))
+        if b == (a + offsets[-1]) % n:
+            done = [x for x in out if x.a == a]
+            log.info("switch%s from %s: %d/%d arrived", " (half)" if half else "", conductor.names[a],
+                     sum(x.latency is not None for x in done), len(done))
+    return out
+
+
+def null_rate(conductor, judge, seeds: tuple[int, ...] = (1,), offsets: tuple[int, ...] = OFFSETS) -> float:
+    """Share of no-move experiments (A keeps all the weight) in which the detector claims B arrived."""
+    n = len(conductor.names)
+    hits = [run_switch(conductor, judge, a, b, seed=20_000 * a + 100 * b + s, null=True).latency is not None
+            for a, b in pairs(n, offsets) for s in seeds]
+    return float(np.mean(hits))
+
+
+HALF_OFFSETS = (5,)  # the half-way move: every style as A once (it is the slower, rarer question)
+NULL_OFFSETS = (1, 13)
+
+
+def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None) -> tuple[dict, object]:
+    """Hard switches, half-way moves and null runs on one bank; (results as plain data, the judge)."""
+    from textconductor.engine.conductor import Conductor
+    from textconductor.engine.loader import bank_files, load_bank
+    from textconductor.protocol import Params
+    from textconductor.training.classify import KneserNeyClassifier
+    from textconductor.training.corpus import load_corpus
+    bank, names = load_bank(bank_files(bank_dir))
+    if judge is None:
+        log.info("fitting the Kneser-Ney judge on %d training splits", len(names))
+        judge = KneserNeyClassifier().fit({n: load_corpus(corpora / f"{n}.txt").train for n in names})
+    conductor = Conductor(bank, names, seed=0, params=Params(temperature=TEMPERATURE, threshold=0.0))
+
+    def rows(sw: list[Switch]) -> list[dict]:
+        return [{"a": names[x.a], "b": names[x.b], "seed": x.seed, "latency": x.latency, "text": x.text} for x in sw]
+
+    hard = measure(conductor, judge, seeds)
+    half = measure(conductor, judge, seeds, half=True, offsets=HALF_OFFSETS)
+    null = null_rate(conductor, judge, seeds[:1], NULL_OFFSETS)
+    return {"bank": str(bank_dir), "hard": rows(hard), "half": rows(half), "null": null}, judge
+
+
+def _stats(rows: list[dict]) -> dict[str, float]:
+    return summary([Switch(0, 0, r["seed"], r["latency"], r["text"]) for r in rows])
+
+
+def table(results: dict[str, dict]) -> str:
+    """Markdown: one column per bank (e.g. before / after), the same judge and experiments."""
+    labels = list(results)
+    out = ["| measure | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+
+    def line(name: str, fn) -> None:
+        out.append(f"| {name} | " + " | ".join(fn(results[k]) for k in labels) + " |")
+
+    line("hard switches (pairs x seeds)", lambda r: str(len(r["hard"])))
+    line("median characters until it reads as B", lambda r: f"{_stats(r['hard'])['median']:.0f}")
+    line("90th percentile", lambda r: _pct(_stats(r["hard"])["p90"]))
+    line("95th percentile", lambda r: _pct(_stats(r["hard"])["p95"]))
+    line("read as B within 40 characters", lambda r: f"{100 * _stats(r['hard'])['within40']:.1f}%")
+    line(f"never within {FOLLOW}", lambda r: f"{100 * _stats(r['hard'])['never']:.1f}%")
+    line("half-way move (A=B=0.5): median until B shows", lambda r: _pct(_stats(r["half"])["median"]))
+    line(f"half-way: B never shows within {FOLLOW}", lambda r: f"{100 * _stats(r['half'])['never']:.0f}%")
+    line("chance: null runs (no move) the judge calls B", lambda r: f"{100 * r['null']:.1f}%")
+    return "\n".join(out)
+
+
+def _pct(v: float) -> str:
+    return f"{v:.0f}" if v <= FOLLOW else f">{FOLLOW}"
+
+
+def worst(rows: list[dict], k: int = 5) -> list[tuple[str, float]]:
+    """Pairs by mean latency (never = FOLLOW + 1), slowest first."""
+    by: dict[str, list[float]] = {}
+    for r in rows:
+        by.setdefault(f"{r['a']} -> {r['b']}", []).append(r["latency"] if r["latency"] is not None else FOLLOW + 1)
+    return sorted(((p, float(np.mean(v))) for p, v in by.items()), key=lambda x: -x[1])[:k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m textconductor.tools.switch_latency BANK --corpora DIR --json OUT` (see docs/models.md)."""
+    import argparse
+    import json
+    from pathlib import Path
+    p = argparse.ArgumentParser(prog="python -m textconductor.tools.switch_latency", description=__doc__.split("\n")[0])
+    p.add_argument("banks", nargs="+", metavar="LABEL=DIR", help="bank folders to compare, e.g. before=old after=new")
+    p.add_argument("--corpora", required=True, type=Path)
+    p.add_argument("--json", type=Path, help="also write the raw results (every switch with its text) here")
+    p.add_argument("--seeds", type=int, default=2)
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    results, judge = {}, None
+    for spec in a.banks:
+        label, _, folder = spec.rpartition("=")
+        results[label or folder], judge = measure_bank(Path(folder), a.corpora, tuple(range(1, a.seeds + 1)), judge)
+    if a.json:
+        a.json.write_text(json.dumps(results, indent=1))
+    print(table(results))
+    for label, r in results.items():
+        print(f"\nslowest pairs ({label}): " + ", ".join(f"{p} {v:.0f}" for p, v in worst(r["hard"])))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
