@@ -168,7 +168,10 @@ def config_dir(tmp_path, monkeypatch) -> Path:
 
 
 def open_window(qtbot, endpoint: str, **kw):
+    """The window as `ui` builds it: with the real controllers injected (MIDI, autopilot, hands)."""
+    from textconductor.cli.window_controllers import real_controllers
     from textconductor.frontend.app import build_window
+    kw.setdefault("controllers", real_controllers())
     win = build_window(endpoint, 0, **kw)
     qtbot.addWidget(win)
     win.resize(1600, 900)

@@ -154,7 +154,7 @@ def test_screenshots_of_every_mode(qtbot, engine, tmp_path):
     """The screenshot command against the real engine: four 1920x1080 PNGs with real content."""
     from PySide6.QtGui import QImage
 
-    from textconductor.frontend.app import take_screenshots
+    from textconductor.tools.screenshots import take_screenshots
     paths = take_screenshots(tmp_path, engine=f"127.0.0.1:{engine.port}", chars=40, timeout=30)
     assert sorted(p.name for p in paths) == ["default.png", "fullscreen.png", "output-window.png", "talk.png"]
     for p in paths:

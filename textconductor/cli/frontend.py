@@ -1,7 +1,8 @@
 """Sub-commands of the frontend (registered into the `textconductor` command by cli.py).
 
-`ui` (the instrument), `screenshots` (PNGs for the docs) and `bench ui` (UI frame time, added
-under the engine's `bench` command). Qt is imported only inside the handlers.
+`ui` (the instrument, with the real controllers from `window_controllers`) and `screenshots` (PNGs
+for the docs, `tools.screenshots`); `bench ui` is registered with the other benchmarks (`cli/bench.py`).
+Qt and the controllers are imported only inside the handlers.
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ SCREENSHOT_DIR = Path("docs") / "screenshots"  # relative to where it is run: th
 
 
 def cmd_ui(a: argparse.Namespace) -> int:
+    from textconductor.cli.window_controllers import real_controllers, start_controllers
     from textconductor.frontend.app import run_ui
     midi = a.midi or None  # `--midi` alone: the first real port
     if isinstance(midi, str) and midi.isdigit():
         midi = int(midi)  # an index into the MIDI menu's (and `midi --list`'s) port list
-    return run_ui(a.engine, a.listen_port, a.fullscreen, a.talk, a.output_window, midi=midi,
-                  midi_on=a.midi is not None, midi_api=a.midi_api, autopilot=a.autopilot,
-                  no_autopilot=a.no_autopilot, hands=a.hands, camera=a.camera)
+
+    def start(win) -> None:  # noqa: ANN001 - a MainWindow (Qt is imported only by run_ui)
+        start_controllers(win, a.fullscreen, midi=midi, midi_on=a.midi is not None, midi_api=a.midi_api,
+                          autopilot=a.autopilot, no_autopilot=a.no_autopilot, hands=a.hands, camera=a.camera)
+    return run_ui(a.engine, a.listen_port, a.fullscreen, a.talk, a.output_window, controllers=real_controllers(),
+                  start_controllers=start)
 
 
 def _nonneg(text: str) -> float:
@@ -34,31 +39,14 @@ def _nonneg(text: str) -> float:
     return v
 
 
-def cmd_bench_ui(a: argparse.Namespace) -> int:
-    from textconductor.frontend.app import bench_ui
-    r = bench_ui(seconds=a.seconds, styles=a.styles, active=a.active, talk=a.talk)
-    log.info("%s", r.report())
-    return 0
-
-
 def cmd_screenshots(a: argparse.Namespace) -> int:
-    from textconductor.frontend.app import take_screenshots
+    from textconductor.tools.screenshots import take_screenshots
     weights = None
     if a.weights:
         weights = {k: float(v) for k, v in (item.split("=", 1) for item in a.weights)}
     for p in take_screenshots(Path(a.out), a.engine, a.checkpoints, a.chars, weights):
         log.info("wrote %s", p)
     return 0
-
-
-def add_bench_ui(bench_sub: argparse._SubParsersAction) -> None:
-    """`bench ui`, added under the `bench` command that the engine registers."""
-    b = bench_sub.add_parser("ui", help="UI frame time at 60 updates/s of 97 bars + text (median, p99)")
-    b.add_argument("--seconds", type=float, default=5.0)
-    b.add_argument("--styles", type=int, default=8, help="styles loaded (from styles.toml)")
-    b.add_argument("--active", type=int, default=4, help="active styles per tick (small multiples)")
-    b.add_argument("--talk", action="store_true", help="talk-mode fonts")
-    b.set_defaults(func=cmd_bench_ui)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

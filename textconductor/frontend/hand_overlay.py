@@ -3,25 +3,50 @@
 Why a widget of its own: the main window's owner can drop it in (or copy `paint_overlay` into the puck
 view) without learning the tracking code. It polls `source()` (e.g. `HandController.overlay`) on a Qt
 timer, on the GUI thread: the tracking thread is never waited for, and no cross-thread signal is needed.
+
+It draws any `HandPicture` (controller_api.py) and never imports the controllers: the frontend sits
+below them. The skeleton's topology is MediaPipe's fixed 21-point hand, copied here as
+`HAND_CONNECTIONS`; a test checks it still equals `controllers.hand_gestures.CONNECTIONS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from textconductor.controllers.hand_gestures import CONNECTIONS
-from textconductor.controllers.hands import HandOverlay
+from textconductor.frontend.controller_api import HandPicture, Point
 
 GESTURE_COLOURS: dict[str, str] = {
     "open": "#4caf50", "fist": "#f44336", "pinch": "#ffc107", "other": "#90a4ae", "none": "#607d8b",
 }
+# Landmark pairs drawn as bones: wrist 0; thumb 1-4; index 5-8; middle 9-12; ring 13-16; little 17-20.
+HAND_CONNECTIONS: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 4),
+    (0, 5), (5, 6), (6, 7), (7, 8),
+    (5, 9), (9, 10), (10, 11), (11, 12),
+    (9, 13), (13, 14), (14, 15), (15, 16),
+    (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
+)
 
 
-def paint_overlay(p: QPainter, rect: QRectF, ov: HandOverlay) -> None:
+@dataclass(frozen=True)
+class NoHand:
+    """What the widget shows before its source has said anything (a `HandPicture`)."""
+
+    landmarks: Sequence[Point] = ()
+    gesture: str = "none"
+    grabbed: bool = False
+    paused: bool = False
+    palm: Point | None = None
+    status: str = "not started"
+    latency_ms: float = 0.0
+
+
+def paint_overlay(p: QPainter, rect: QRectF, ov: HandPicture) -> None:
     """Draw `ov` into `rect` (landmarks are 0..1 of the rect, y down), with a caption line at the bottom."""
     colour = QColor(GESTURE_COLOURS.get(ov.gesture, "#90a4ae"))
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -31,7 +56,7 @@ def paint_overlay(p: QPainter, rect: QRectF, ov: HandOverlay) -> None:
 
     if len(ov.landmarks) == 21:
         p.setPen(QPen(colour, 2.0))
-        for a, b in CONNECTIONS:
+        for a, b in HAND_CONNECTIONS:
             p.drawLine(at(*ov.landmarks[a]), at(*ov.landmarks[b]))
         p.setBrush(colour)
         for x, y in ov.landmarks:
@@ -56,23 +81,23 @@ def paint_overlay(p: QPainter, rect: QRectF, ov: HandOverlay) -> None:
 
 
 class HandOverlayWidget(QWidget):
-    """Draws the latest `HandOverlay` from `source()` about 30 times a second (or on `set_overlay`)."""
+    """Draws the latest `HandPicture` from `source()` about 30 times a second (or on `set_overlay`)."""
 
-    def __init__(self, source: Callable[[], HandOverlay] | None = None, interval_ms: int = 33,
+    def __init__(self, source: Callable[[], HandPicture] | None = None, interval_ms: int = 33,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._source = source
-        self._overlay = HandOverlay()
+        self._overlay: HandPicture = NoHand()
         self.setMinimumSize(120, 90)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._poll)
         if source is not None:
             self._timer.start(interval_ms)
 
-    def overlay(self) -> HandOverlay:
+    def overlay(self) -> HandPicture:
         return self._overlay
 
-    def set_overlay(self, ov: HandOverlay) -> None:
+    def set_overlay(self, ov: HandPicture) -> None:
         """Show this snapshot (call on the GUI thread)."""
         if ov != self._overlay:
             self._overlay = ov
@@ -89,3 +114,23 @@ class HandOverlayWidget(QWidget):
             paint_overlay(p, QRectF(self.rect()), self._overlay)
         finally:
             p.end()
+
+
+class FollowCorner(QObject):
+    """Keeps `child` (the overlay) in the bottom-right corner of `host` (the puck panel) when that is resized."""
+
+    def __init__(self, host: QWidget, child: QWidget, margin: int = 8) -> None:
+        super().__init__(child)
+        self.host, self.child, self.margin = host, child, margin
+        host.installEventFilter(self)
+        self.place()
+
+    def place(self) -> None:
+        m = self.margin
+        self.child.move(max(0, self.host.width() - self.child.width() - m),
+                        max(0, self.host.height() - self.child.height() - m))
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.host and ev.type() == QEvent.Type.Resize:
+            self.place()
+        return False

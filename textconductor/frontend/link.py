@@ -1,8 +1,10 @@
 """The frontend's only connection to the engine: OSC over one UDP socket, on the Qt event loop.
 
-A `QUdpSocket` with `readyRead` drains every pending datagram at once (no thread, no sleeping
-dispatcher), decodes engine output with `textconductor.protocol`, and emits Qt signals. Ticks are
-emitted as one batch per drain, so a burst of characters costs the UI one update, not one per tick.
+A Qt shell over the protocol's engine client (`textconductor.protocol.client.EngineClient`, which
+decodes, learns the bank and turns controls into datagrams): a `QUdpSocket` with `readyRead`
+drains every pending datagram at once (no thread, no sleeping dispatcher), hands each to the
+client, and emits Qt signals. Ticks are emitted as one batch per drain, so a burst of characters
+costs the UI one update, not one per tick.
 
 Liveness: any valid message from the engine counts as a sign of life; with none for
 `offline_after` seconds the link reports offline. It re-sends `/tc/subscribe` periodically (often
@@ -13,47 +15,27 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QAbstractSocket, QHostAddress, QUdpSocket
-from pythonosc.osc_bundle import OscBundle
-from pythonosc.osc_message import OscMessage
 
 from textconductor import protocol
-from textconductor.protocol.charset import CHARS
+from textconductor.protocol.client import EngineClient
+from textconductor.protocol.wire import Rejected, unpack_messages
 
 log = logging.getLogger(__name__)
-VOCAB = len(CHARS)
 
 
-def decode_outgoing(data: bytes) -> list[tuple[str, tuple]]:
-    """(address, args) of every message in an engine datagram; bundles flattened; [] if undecodable."""
-    out: list[tuple[str, tuple]] = []
-
-    def walk(b: OscBundle, depth: int) -> None:
-        for item in b:
-            if isinstance(item, OscBundle):
-                if depth < protocol.MAX_BUNDLE_DEPTH:
-                    walk(item, depth + 1)
-            else:
-                out.append((item.address, tuple(item.params)))
-    try:
-        if OscBundle.dgram_is_bundle(data):
-            walk(OscBundle(data), 0)
-        elif OscMessage.dgram_is_message(data):
-            m = OscMessage(data)
-            out.append((m.address, tuple(m.params)))
-    except Exception as e:  # python-osc raises assorted errors on malformed input
-        log.debug("undecodable datagram (%s)", type(e).__name__)
-        return []
-    return out
+# The engine's datagrams walked by the protocol's one walker (damaged parts skipped); kept under
+# this name for the window's tools.
+decode_outgoing = unpack_messages
 
 
 def parse_endpoint(text: str, default_port: int = protocol.DEFAULT_PORT) -> tuple[str, int]:
-    """'HOST:PORT', 'HOST' or ':PORT' -> (host, port)."""
-    host, _, port = text.rpartition(":") if ":" in text else (text, "", "")
-    return (host or protocol.DEFAULT_HOST), (int(port) if port else default_port)
+    """'HOST:PORT', 'HOST', ':PORT' or 'PORT' -> (host, port); ValueError if the port is not one."""
+    return protocol.parse_address(text, default_port, what="engine address")
 
 
 class EngineLink(QObject):
@@ -78,7 +60,7 @@ class EngineLink(QObject):
         self.online = False
         self.last_heard = 0.0
         self.received = 0
-        self.undecodable = 0
+        self.client = EngineClient()  # decodes what arrives, learns the bank; controls -> datagrams
         self._last_subscribe = 0.0
         self.sock = QUdpSocket(self)
         local = self._engine_addr.isLoopback()
@@ -100,61 +82,58 @@ class EngineLink(QObject):
     def stop(self, unsubscribe: bool = True) -> None:
         self._timer.stop()
         if unsubscribe:
-            self.send("/tc/unsubscribe", self.listen_port)
+            self.send_datagrams([self.client.unsubscribe(self.listen_port)])
 
     # -- sending -------------------------------------------------------------------------------
     def send(self, address: str, *args: Any) -> None:
         """Fire and forget; an engine that is away simply misses it (we re-send state on reconnect)."""
-        self.sock.writeDatagram(protocol.message(address, *args), self._engine_addr, self.port)
+        self.send_datagrams([protocol.message(address, *args)])
+
+    def send_datagrams(self, datagrams: Sequence[bytes]) -> None:
+        """Datagrams made by `self.client` (`link.send_datagrams(link.client.set_weights(...))`)."""
+        for data in datagrams:
+            self.sock.writeDatagram(data, self._engine_addr, self.port)
 
     def subscribe(self) -> None:
         self._last_subscribe = time.monotonic()
-        self.send("/tc/subscribe", self.listen_port)
+        self.send_datagrams([self.client.subscribe(self.listen_port)])
 
     # -- receiving -----------------------------------------------------------------------------
+    @property
+    def undecodable(self) -> int:
+        """Parts of the engine's datagrams that could not be decoded (counted by the client)."""
+        return self.client.undecodable
+
     def _drain(self) -> None:
         ticks: list[protocol.Tick] = []
         while self.sock.hasPendingDatagrams():
             dgram = self.sock.receiveDatagram()
-            for address, args in decode_outgoing(dgram.data().data()):
-                try:
-                    if address == protocol.OUT_TICK:
-                        t = protocol.Tick.decode(args)
-                        if t.mixed.size != VOCAB or len(t.char) != 1 or t.attribution.size != t.weights.size:
-                            raise ValueError("tick with wrong sizes")
-                        ticks.append(t)
-                        self._alive()
-                    elif address == protocol.OUT_PRIMED:
-                        if ticks:  # keep the order: the ticks before the primed text first
-                            self.ticks.emit(ticks)
-                            ticks = []
-                        self._alive()
-                        self.primed.emit(str(args[1]))
-                    else:
-                        self._dispatch(address, args)
-                except (ValueError, TypeError) as e:
-                    self.undecodable += 1
-                    log.debug("bad %s from engine: %s", address, e)
+            for msg in self.client.receive(dgram.data().data()):
+                if isinstance(msg, Rejected):
+                    log.debug("bad %s from engine: %s", msg.address or "datagram", msg.reason)
+                    continue
+                self._alive()
+                if isinstance(msg, protocol.Tick):
+                    ticks.append(msg)
+                    continue
+                if isinstance(msg, protocol.Primed) and ticks:  # the text goes between the ticks around it
+                    self.ticks.emit(ticks)
+                    ticks = []
+                self._dispatch(msg)
         if ticks:
             self.ticks.emit(ticks)
 
-    def _dispatch(self, address: str, args: tuple) -> None:
-        if address == protocol.OUT_STATUS:
-            s = protocol.Status.decode(args)
-            self._alive()
-            self.status.emit(s)
-        elif address == protocol.OUT_HELLO:
-            h = protocol.Hello.decode(args)
-            self._alive()
-            self.hello.emit(h)
-        elif address == protocol.OUT_PARAMS:
-            p = protocol.Params.decode(args)
-            self._alive()
-            self.params.emit(p)
-        elif address == protocol.OUT_REJECTED:
-            counts = {str(args[i]): int(args[i + 1]) for i in range(0, len(args) - 1, 2)}
-            self._alive()
-            self.rejected.emit(counts)
+    def _dispatch(self, msg: protocol.Output) -> None:
+        if isinstance(msg, protocol.Primed):
+            self.primed.emit(msg.text)
+        elif isinstance(msg, protocol.Status):
+            self.status.emit(msg)
+        elif isinstance(msg, protocol.Hello):
+            self.hello.emit(msg)
+        elif isinstance(msg, protocol.Params):
+            self.params.emit(msg)
+        elif isinstance(msg, protocol.RejectedCounts):
+            self.rejected.emit(msg.counts)
 
     def _alive(self) -> None:
         self.received += 1
