@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 def test_commands_registered():
     from textconductor.cli import build_parser
     p = build_parser()
