@@ -1,10 +1,10 @@
-"""Crossfade two styles back and forth on a running engine, with nothing but python-osc.
+"""Crossfade two styles back and forth on a running engine, through the protocol's engine client.
 
     textconductor engine &                 # listens on 127.0.0.1:57130
     python examples/sweep.py bible linux   # bible -> linux -> bible ... every 20 s
 
-Each step sends `/tc/weight NAME W` for both styles (docs/osc.md), so the text turns from one
-style into the other mid-word.
+Each step sets both weights by name (`/tc/weight NAME W` twice, in one bundle: docs/osc.md), so
+the text turns from one style into the other mid-word.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import argparse
 import math
 import time
 
-from pythonosc.udp_client import SimpleUDPClient
+from textconductor.protocol import EngineConnection, parse_address
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,14 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=math.inf, help="stop after this long (default: never)")
     p.add_argument("--hz", type=float, default=20.0, help="updates per second")
     args = p.parse_args(argv)
-    host, _, port = args.engine.rpartition(":")
-    engine = SimpleUDPClient(host or "127.0.0.1", int(port))
+    try:
+        engine = EngineConnection(*parse_address(args.engine, what="engine address"), ping=False)
+    except ValueError as e:
+        p.error(str(e))
     start = time.monotonic()
-    while (t := time.monotonic() - start) < args.seconds:
-        mix = 0.5 - 0.5 * math.cos(2 * math.pi * t / args.period)  # 0 -> 1 -> 0, smooth at the ends
-        engine.send_message("/tc/weight", [args.a, 1.0 - mix])
-        engine.send_message("/tc/weight", [args.b, mix])
-        time.sleep(1.0 / args.hz)
+    try:
+        while (t := time.monotonic() - start) < args.seconds:
+            mix = 0.5 - 0.5 * math.cos(2 * math.pi * t / args.period)  # 0 -> 1 -> 0, smooth at the ends
+            engine.set_weights({args.a: 1.0 - mix, args.b: mix})
+            time.sleep(1.0 / args.hz)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.close()
     return 0
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.controllers.recording import RecordingSink
+from tests.fakes import RecordingSink
 from textconductor.controllers.base import Controller, guarded, start_safely, stop_safely
 
 

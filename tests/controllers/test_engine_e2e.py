@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import mido
 import numpy as np
 import pytest
 
-from textconductor import protocol
+from tests.fakes import EngineProbe, free_port
 from textconductor.controllers.autopilot import Autopilot
 from textconductor.controllers.midi import MidiController, Source
 from textconductor.controllers.osc_sink import OscSink
@@ -30,12 +28,6 @@ def two_styles(tiny_checkpoint, tmp_path_factory):
     return [tiny_checkpoint, other]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def engine_port(two_styles):
     port = free_port()
@@ -50,44 +42,9 @@ def engine_port(two_styles):
         proc.kill()
 
 
-class Observer:
-    """A second client that asks the engine for its state (/tc/ping -> hello + params bundle)."""
-
-    def __init__(self, port: int) -> None:
-        self.engine = ("127.0.0.1", port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.3)
-
-    def state(self) -> tuple[protocol.Hello, protocol.Params] | None:
-        from pythonosc.osc_bundle import OscBundle
-        self.sock.sendto(protocol.message("/tc/ping"), self.engine)
-        try:
-            data = self.sock.recv(1 << 16)
-        except TimeoutError:
-            return None
-        hello = params = None
-        for m in OscBundle(data):
-            if m.address == protocol.OUT_HELLO:
-                hello = protocol.Hello.decode(tuple(m.params))
-            elif m.address == protocol.OUT_PARAMS:
-                params = protocol.Params.decode(tuple(m.params))
-        return (hello, params) if hello and params else None
-
-    def wait(self, pred, timeout: float = 20.0):
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            last = self.state()
-            if last is not None and pred(*last):
-                return last
-            time.sleep(0.05)
-        raise AssertionError(f"engine never reached the state; last {last}")
-
-
 def test_midi_and_autopilot_drive_a_real_engine(engine_port):
     sink = OscSink("127.0.0.1", engine_port)
-    observer = Observer(engine_port)
+    observer = EngineProbe(engine_port)
     try:
         assert sink.wait_for_engine(60), "the engine did not answer"
         assert sink.enabled_styles() == ["psalm", "code"]
@@ -97,7 +54,7 @@ def test_midi_and_autopilot_drive_a_real_engine(engine_port):
         midi.handle(mido.Message("control_change", control=1, value=127))  # CC 1 -> 2nd style
         midi.mapping.bind(Source("cc", None, 20), "temperature")
         midi.handle(mido.Message("control_change", control=20, value=127))
-        hello, params = observer.wait(lambda h, p: np.allclose(h.weights, [64 / 127, 1.0])
+        hello, params = observer.wait_state(lambda h, p: np.allclose(h.weights, [64 / 127, 1.0])
                                       and abs(p.temperature - 2.0) < 1e-6)
         assert hello.names == ["psalm", "code"]
 
@@ -107,10 +64,11 @@ def test_midi_and_autopilot_drive_a_real_engine(engine_port):
         clock[0] = 2.0
         x, y = pilot.tick()
         expected = puck_weights(x, y, ["psalm", "code"])
-        observer.wait(lambda h, p: np.allclose(h.weights, [expected["psalm"], expected["code"]], atol=1e-6))
+        observer.wait_state(lambda h, p: np.allclose(h.weights, [expected["psalm"], expected["code"]], atol=1e-6))
         assert observer.state()[1].rate == 50.0  # untouched settings stay
     finally:
         sink.close()
+        observer.close()
 
 
 def test_examples_listen_prints_the_engine_text(engine_port):

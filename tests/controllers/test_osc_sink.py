@@ -1,5 +1,6 @@
 """OscSink and the osc-bridge against a UDP socket that decodes with the engine's own validation
-(`textconductor.protocol.parse_packet`) and answers pings with a real `/tc/hello` bundle."""
+(`textconductor.protocol.parse_packet`) and answers pings with a real `/tc/hello` bundle
+(`tests.fakes.FakeEngine`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import math
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -15,72 +15,17 @@ import numpy as np
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
+from tests.fakes import NAMES, FakeEngine, free_port
 from textconductor import protocol
 from textconductor.controllers.autopilot import ActivitySink, Autopilot
 from textconductor.controllers.osc_bridge import BridgeError, OscBridge
 from textconductor.controllers.osc_sink import OscSink, parse_engine_address
 from textconductor.controllers.puck import puck_weights, style_positions
 
-NAMES = ["bible", "linux", "austen"]
-
-
-class EngineSocket:
-    """The engine's side of the wire: validates every datagram, records commands, answers /tc/ping."""
-
-    def __init__(self, names=NAMES, enabled=(1, 1, 1), port: int = 0) -> None:
-        self.names, self.enabled = list(names), np.array(enabled, dtype=bool)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", port))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.commands: list[protocol.Command] = []
-        self.rejected: list[protocol.Rejected] = []
-        self.packets = 0
-        self._stop = threading.Event()
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, sender = self.sock.recvfrom(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with self._cond:
-                self.packets += 1
-                for item in protocol.parse_packet(data, sender):
-                    if isinstance(item, protocol.Rejected):
-                        self.rejected.append(item)
-                    elif item.name == "ping":
-                        hello = protocol.Hello(self.names, self.enabled, np.zeros(len(self.names), np.float32), "")
-                        self.sock.sendto(protocol.bundle(hello.encode(), protocol.Params().encode()), sender)
-                    else:
-                        self.commands.append(item)
-                self._cond.notify_all()
-
-    def wait_commands(self, n: int, timeout: float = 10.0) -> list[protocol.Command]:
-        with self._cond:
-            self._cond.wait_for(lambda: len(self.commands) >= n, timeout)
-            return list(self.commands)
-
-    def take(self, n: int) -> list[protocol.Command]:
-        got = self.wait_commands(n)
-        with self._cond:
-            self.commands.clear()
-        return got
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-        self.sock.close()
-
 
 @pytest.fixture
 def engine():
-    e = EngineSocket(enabled=(1, 1, 0))
+    e = FakeEngine(enabled=(1, 1, 0))
     yield e
     e.close()
     assert e.rejected == [], e.rejected  # everything our side sent was valid to the engine
@@ -161,17 +106,14 @@ def test_presets_save_and_recall(sink, engine):
 
 
 def test_engine_that_starts_late_is_picked_up():
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()  # a port nobody listens on (yet)
+    port = free_port()  # a port nobody listens on (yet)
     s = OscSink("127.0.0.1", port)
     late = None
     try:
         s.set_weights({"bible": 1.0})  # lost: no exception
         assert not s.wait_for_engine(0.3)
         try:
-            late = EngineSocket(port=port)  # the engine comes up
+            late = FakeEngine(port=port)  # the engine comes up
         except OSError:
             pytest.skip("the port was taken by another process meanwhile")
         assert s.wait_for_engine(10)  # the periodic ping found it
@@ -312,13 +254,13 @@ def test_bridge_input_hands_over_from_autopilot(sink, engine):
 
 
 # ---------------------------------------------------------------------------------------------
-# examples/: plain python-osc scripts, run as a user would.
+# examples/: scripts on the protocol's engine client, run as a user would.
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_example_sweep_sends_valid_crossfades():
-    engine = EngineSocket()
+    engine = FakeEngine()
     try:
         r = subprocess.run([sys.executable, "examples/sweep.py", "bible", "linux", "--engine",
                             f"127.0.0.1:{engine.port}", "--seconds", "0.5", "--period", "1"],
@@ -333,14 +275,38 @@ def test_example_sweep_sends_valid_crossfades():
         engine.close()
 
 
-def test_example_xy_pad_moves_the_puck_through_the_bridge(sink, engine):
-    bridge = OscBridge(port=0)
-    bridge.start(sink)
+def test_example_xy_pad_circles_the_puck_over_the_enabled_styles(engine):
+    r = subprocess.run([sys.executable, "examples/xy_pad.py", "--engine", f"127.0.0.1:{engine.port}",
+                        "--seconds", "0.4", "--period", "0.4"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    cmds = engine.wait_commands(3)
+    assert all(c.name == "weights" and len(c.args) == 3 and c.args[2] == 0.0 for c in cmds)  # austen disabled
+    assert max(c.args[1] for c in cmds) > 0.9  # the turn passed the second style
+    assert len((Path(ROOT) / "examples/xy_pad.py").read_text().splitlines()) < 40  # a controller is one short file
+
+
+def test_example_listen_prints_ticks_with_the_leading_style():
+    engine = FakeEngine()
+    proc = subprocess.Popen([sys.executable, "examples/listen.py", "--engine", f"127.0.0.1:{engine.port}", "--port",
+                             "0", "--chars", "3", "--timeout", "20", "--why"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
-        r = subprocess.run([sys.executable, "examples/xy_pad.py", "--bridge", f"127.0.0.1:{bridge.port}",
-                            "--seconds", "0.4"], cwd=ROOT, capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
-        cmds = engine.wait_commands(3)
-        assert all(c.name == "weights" and len(c.args) == 3 for c in cmds)
+        deadline = time.monotonic() + 30
+        while engine.subscriber is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert engine.subscriber is not None, "listen.py never subscribed"
+        rng = np.random.default_rng(0)
+        for char, winner in zip("ab\n", (1, 0, 2), strict=True):
+            engine.publish(engine.make_tick(char, winner, rng).encode())
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert [line.split()[:2] for line in out.splitlines()] == [["'a'", "linux"], ["'b'", "bible"],
+                                                                    ["'\\n'", "austen"]]
+        deadline = time.monotonic() + 10
+        while not any(c.name == "unsubscribe" for c in engine.commands) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert engine.commands[-1].name == "unsubscribe"  # it leaves without being told to
     finally:
-        bridge.stop()
+        if proc.poll() is None:
+            proc.kill()
+        engine.close()

@@ -7,7 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from tests.engine.conftest import STYLES, Client
+from tests.engine.conftest import STYLES
+from tests.fakes import EngineProbe, free_port
 from textconductor.protocol import Hello, Params, Status, Tick, bundle, message
 
 
@@ -127,12 +128,11 @@ def test_listen_with_allow_list_drops_other_hosts(tiny_bank):
     import subprocess
     import sys
 
-    from tests.engine.conftest import free_port
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
                              "--listen", "0.0.0.0", "--allow", "127.0.0.3", "--port", str(port), "--rate", "50"],
                             stderr=subprocess.DEVNULL)
-    local = Client(port)
+    local = EngineProbe(port)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

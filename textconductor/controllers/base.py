@@ -5,47 +5,25 @@ The frontend's main window is a sink (so a fader moves the on-screen slider too)
 `osc_sink.py` is a sink that talks straight to the engine, for running a controller headless.
 Controllers run on their own thread or timer, never block the caller, and must survive their
 own failures: `start` reports a missing device as `available() -> (False, reason)`, not a crash.
+
+The vocabulary (`CONTROLS`, `ControlSink`) belongs to the protocol layer, which the window and the
+controllers share; it is re-exported here because this is where a controller's author looks.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import math
-import threading
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from typing import Protocol, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
+
+from textconductor.protocol.controls import CONTROLS, ControlSink
+from textconductor.protocol.ratelimit import FailureLog
+
+__all__ = ["CONTROLS", "ControlSink", "Controller", "guarded", "start_safely", "stop_safely"]
 
 T = TypeVar("T")
-
-# Names accepted by ControlSink.control(), with the value each takes.
-CONTROLS: dict[str, str] = {
-    "temperature": "float 0.05..5",
-    "rate": "float chars/s, 0..1000 (0 = unthrottled)",
-    "mix": "'linear' or 'product'",
-    "pause": "no value",
-    "resume": "no value",
-    "toggle_pause": "no value",
-    "reset": "no value",
-    "preset_recall": "int 1..9",
-    "preset_save": "int 1..9",
-}
-
-
-class ControlSink(Protocol):
-    def set_weights(self, weights: Mapping[str, float]) -> None:
-        """Set these styles' raw weights (0..1) by name; styles not named keep theirs."""
-
-    def set_puck(self, x: float, y: float) -> None:
-        """Move the puck; x, y in [-1, 1] (the style circle has radius 1, y up)."""
-
-    def control(self, name: str, value: float | str | None = None) -> None:
-        """One of CONTROLS."""
-
-    def enabled_styles(self) -> list[str]:
-        """Names of the styles currently enabled (on the sliders and the puck), in order."""
 
 
 class Controller(ABC):
@@ -69,41 +47,13 @@ class Controller(ABC):
 # either is worse than a logged, counted error. Every callback a controller hands to foreign code
 # goes through `guarded`; hosts start controllers through `start_safely`.
 
-class _RateLimitedLog:
-    """The first failure of each kind with its traceback, then a count at most every `every_s`."""
-
-    def __init__(self, logger: logging.Logger, what: str, every_s: float = 10.0) -> None:
-        self.logger, self.what, self.every_s = logger, what, every_s
-        self.count = 0
-        self._suppressed = 0
-        self._last = -math.inf
-        self._lock = threading.Lock()
-
-    def failed(self, exc: BaseException) -> None:
-        with self._lock:
-            self.count += 1
-            now = time.monotonic()
-            if self.count == 1:
-                self._last = now
-                self.logger.error("%s failed (continuing): %s", self.what, exc, exc_info=exc)
-            elif now - self._last >= self.every_s:
-                n, self._suppressed, self._last = self._suppressed + 1, 0, now
-                self.logger.error("%s failed %d more time(s), last: %r", self.what, n, exc)
-            else:
-                self._suppressed += 1
-
-
 def guarded(fn: Callable[..., T], what: str, logger: logging.Logger | None = None) -> Callable[..., T | None]:
     """`fn` that logs (rate-limited) and returns None instead of raising; `.failures` counts errors."""
-    limiter = _RateLimitedLog(logger or logging.getLogger("textconductor.controllers"), what)
+    limiter = FailureLog(logger or logging.getLogger("textconductor.controllers"), what)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except Exception as e:  # noqa: BLE001 - the point: nothing escapes into foreign threads
-            limiter.failed(e)
-            return None
+        return limiter.call(fn, *args, **kwargs)
 
     wrapper.failures = limiter  # type: ignore[attr-defined]
     return wrapper

@@ -17,19 +17,19 @@ point at the bridge alone. Bad packets are counted and logged (rate-limited), ne
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import socket
-import struct
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterable
 
 from textconductor import protocol
 from textconductor.controllers.base import Controller, ControlSink, guarded
 from textconductor.errors import UserError
+from textconductor.protocol.address import AllowListError, resolve_allow_list
+from textconductor.protocol.ratelimit import RateLimitedLog
+from textconductor.protocol.wire import Rejected, unpack
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ class OscBridge(Controller):
 
     `xy_range`: 'unit' (TouchOSC's default 0..1 pads, mapped to -1..1) or 'signed' (already -1..1).
     `flip_y`: for pads whose y grows downwards; `swap_xy`: for pads that send (y, x).
-    `allow`: sender hosts accepted besides loopback (needed when listening beyond 127.0.0.1).
+    `allow`: sender hosts accepted besides 127.0.0.1 (needed when listening beyond loopback; the rule is
+    the engine's, `protocol.address.resolve_allow_list`).
     """
 
     name = "osc-bridge"
@@ -56,9 +57,10 @@ class OscBridge(Controller):
                  wek_puck: bool = False) -> None:
         if xy_range not in ("unit", "signed"):
             raise BridgeError(f"xy range must be 'unit' or 'signed', not {xy_range!r}")
-        self.allow = {_host_ip(h) for h in allow}
-        if not _is_loopback(host) and not self.allow:
-            raise BridgeError(f"listening on {host} needs --allow HOST for each tablet/computer that may send")
+        try:
+            self.allow = resolve_allow_list(host, allow, who="send to the bridge: each tablet or computer")
+        except AllowListError as e:
+            raise BridgeError(str(e)) from None
         self.host, self.port = host, port
         self.xy_range, self.flip_y, self.swap_xy, self.wek_puck = xy_range, flip_y, swap_xy, wek_puck
         self.rejected: Counter[str] = Counter()
@@ -68,7 +70,7 @@ class OscBridge(Controller):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._handle_guarded = guarded(self.handle_packet, "osc-bridge message handling", log)
-        self._last_reject_log = -math.inf
+        self._reject_totals = RateLimitedLog(every_s=10.0)
 
     def available(self) -> tuple[bool, str]:
         return True, ""
@@ -111,7 +113,7 @@ class OscBridge(Controller):
                 if self._stop.is_set():
                     return
                 continue
-            if not (_is_loopback(sender[0]) or sender[0] in self.allow):
+            if sender[0] not in self.allow:
                 self._reject("sender not allowed", sender[0])
                 continue
             self._handle_guarded(data, sender)
@@ -122,9 +124,9 @@ class OscBridge(Controller):
         sink = self._sink
         if sink is None:
             return
-        for msg in _messages(data):
-            if isinstance(msg, str):
-                self._reject(msg)
+        for msg in unpack(data):
+            if isinstance(msg, Rejected):
+                self._reject(msg.reason)
                 continue
             address, args = msg
             if address == PUCK_ADDRESS:
@@ -195,59 +197,11 @@ class OscBridge(Controller):
     def _reject(self, reason: str, address: str = "") -> None:
         """Count; log each new reason at once, then totals at most every 10 s (a flood must not fill the log)."""
         self.rejected[reason] += 1
-        now = time.monotonic()
         if self.rejected[reason] == 1:
             log.warning("osc-bridge rejected %s: %s", address or "a packet", reason)
-        elif now - self._last_reject_log >= 10.0:
-            self._last_reject_log = now
+        elif self._reject_totals.add():
             log.warning("osc-bridge rejected so far: %s", dict(self.rejected))
-
-
-def _messages(data: bytes) -> list[tuple[str, tuple] | str]:
-    """(address, args) of every message in a datagram, bundles flattened, decoded as strictly as the
-    engine does (`protocol.decode_message`); a string is the reason a part was unusable."""
-    if not data or len(data) % 4:
-        return ["not an OSC packet (empty, or length not a multiple of 4)"]
-    out: list[tuple[str, tuple] | str] = []
-    _flatten(data, out, 0)
-    return out
-
-
-def _flatten(data: bytes, out: list, depth: int) -> None:
-    if data.startswith(b"#bundle\x00"):
-        if depth >= protocol.MAX_BUNDLE_DEPTH:
-            out.append("bundle nested too deep")
-            return
-        i = 16
-        if len(data) < i:
-            out.append("malformed bundle (no time tag)")
-        while i < len(data):
-            n = struct.unpack_from(">i", data, i)[0] if i + 4 <= len(data) else -1
-            if n <= 0 or n % 4 or i + 4 + n > len(data):
-                out.append("malformed bundle (bad element size)")
-                return
-            _flatten(data[i + 4:i + 4 + n], out, depth + 1)
-            i += 4 + n
-        return
-    try:
-        out.append(protocol.decode_message(data))
-    except ValueError as e:
-        out.append(f"malformed message ({e})" if data.startswith(b"/") else "not an OSC message or bundle")
 
 
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _host_ip(host: str) -> str:
-    try:
-        return socket.gethostbyname(host)
-    except OSError as e:
-        raise BridgeError(f"cannot resolve allowed host {host!r}: {e}") from e
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"

@@ -9,16 +9,16 @@ a disk.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import queue
 import socket
 import threading
-import time
 from collections import Counter
 
 from textconductor.errors import UserError
 from textconductor.protocol import MAX_PACKET, Command, Rejected, is_error, parse_packet
+from textconductor.protocol.address import resolve_allow_list
+from textconductor.protocol.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -30,29 +30,23 @@ class RejectLog:
     """Counts rejections per reason; logs the first of each reason, then a summary every few s."""
 
     def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self._lock = threading.Lock()
-        self._last_log: dict[str, float] = {}
-        self._since: Counter[str] = Counter()
+        self._limit = RateLimitedLog(LOG_EVERY_S)
 
     def add(self, reason: str, detail: str = "") -> None:
-        with self._lock:
-            self.counts[reason] += 1
-            self._since[reason] += 1
-            now = time.monotonic()
-            if now - self._last_log.get(reason, -1e9) >= LOG_EVERY_S:
-                n = self._since.pop(reason)
-                self._last_log[reason] = now
-                log.warning("rejected %d message(s): %s%s", n, reason, f" ({detail})" if detail else "")
+        due = self._limit.add(reason)
+        if due:
+            log.warning("rejected %d message(s): %s%s", due.n, reason, f" ({detail})" if detail else "")
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(self._limit.snapshot())
 
     @property
     def total(self) -> int:
-        with self._lock:
-            return sum(self.counts.values())
+        return self._limit.total
 
     def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self.counts)
+        return self._limit.snapshot()
 
 
 class EngineSocket:
@@ -64,7 +58,7 @@ class EngineSocket:
         except OSError as e:
             raise UserError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
         self.address = self.sock.getsockname()
-        self.allow = _allow_list(host, allow)
+        self.allow = resolve_allow_list(host, allow, who="control the engine")
         self.commands: queue.Queue[Command] = queue.Queue(QUEUE_LIMIT)
         self.rejected = RejectLog()
         self.received = 0
@@ -95,7 +89,7 @@ class EngineSocket:
                 log.debug("recv: %s", e)
                 continue
             self.received += 1
-            if self.allow is not None and sender[0] not in self.allow:
+            if sender[0] not in self.allow:
                 self.rejected.add("host not allowed", sender[0])
                 continue
             for item in parse_packet(data, sender):
@@ -129,15 +123,3 @@ class EngineSocket:
         except OSError as e:
             log.debug("send to %s failed: %s", to, e)
             return False
-
-
-def _allow_list(host: str, allow: list[str] | None) -> set[str] | None:
-    """Loopback-only listening needs no list; any other interface requires an explicit one."""
-    if ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
-        return None if not allow else {socket.gethostbyname(h) for h in allow} | {"127.0.0.1"}
-    if not allow:
-        raise UserError(f"listening on {host} needs --allow HOST... (the hosts that may control the engine)")
-    try:
-        return {socket.gethostbyname(h) for h in allow} | {"127.0.0.1"}
-    except OSError as e:
-        raise UserError(f"--allow: cannot resolve host ({e})") from None

@@ -9,6 +9,9 @@ continuously to 1 (1/d^2 diverges at the edge), so there is no jump when the puc
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
 DEFAULT_SNAP_RADIUS = 0.18
@@ -80,3 +83,17 @@ def clamp_to_disc(xy: np.ndarray, radius: float = 1.15) -> np.ndarray:
     v = np.asarray(xy, dtype=float).reshape(2)
     r = float(np.hypot(*v))
     return v if r <= radius else v * (radius / r)
+
+
+def weights_by_name(x: float, y: float, names: Sequence[str]) -> dict[str, float]:
+    """`puck_weights` for styles `names` placed by `style_positions`, as {name: weight}.
+
+    The form every headless player needs (the engine client, the osc-bridge, the autopilot), so
+    they move the weights exactly as the on-screen puck does without importing Qt.
+    """
+    if not names:
+        return {}
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError("puck position must be finite")
+    w = puck_weights((x, y), style_positions(len(names)))
+    return {name: float(v) for name, v in zip(names, w, strict=True)}

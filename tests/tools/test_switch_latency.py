@@ -1,0 +1,98 @@
+"""Switch latency: the detector on hand-made likelihood ratios, and re-entry training measured by it.
+
+The toy bank is the smallest faithful copy of the real failure: a shared base trained on two
+styles that differ in one persistent feature (the same words, lower case or UPPER CASE), then
+each style fine-tuned on its own text. Without re-entry, a style that takes over reads the other
+style's text and continues it (the base's habit: the case persists), exactly as linux -> bible
+kept writing C; with re-entry segments it comes home at once.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from textconductor.tools.switch_latency import CONFIRM, NATS, WINDOW, arrival, pairs, summary
+
+WORDS = "lord thy thee shall unto and the of his heart praise mercy for ever amen".split()
+
+
+def test_arrival_needs_two_windows_in_a_row():
+    llr = np.full(200, -1.0)
+    assert arrival(llr) is None
+    llr[50:90] = NATS / WINDOW + 0.01  # exactly two windows, each just over the bar
+    assert arrival(llr) == 50
+    llr[70:90] = 0.0  # the second window no longer agrees: one lucky window is not an arrival
+    assert arrival(llr) is None
+
+
+def test_arrival_at_once_and_too_late():
+    assert arrival(np.ones(WINDOW * CONFIRM)) == 0
+    assert arrival(np.ones(WINDOW * CONFIRM - 1)) is None  # not enough text left to confirm
+
+
+def test_pairs_are_stratified():
+    ps = pairs(24)
+    assert len(ps) == 240 and len(set(ps)) == 240 and all(a != b for a, b in ps)
+    for s in range(24):
+        assert sum(a == s for a, _ in ps) == 10 and sum(b == s for _, b in ps) == 10
+
+
+def test_summary_counts_never_as_slower_than_any_arrival():
+    from textconductor.tools.switch_latency import FOLLOW, Switch
+    s = summary([Switch(0, 1, 1, t, "") for t in (0, 5, 10, None)])
+    assert s["never"] == 0.25 and s["within40"] == 0.75 and s["median"] == 7.5
+    assert s["p95"] > 10  # the one that never came pulls the tail past every arrival
+    assert summary([Switch(0, 1, 1, None, "")])["median"] > FOLLOW
+
+
+def _text(upper: bool, chars: int, seed: int) -> str:
+    rng = random.Random(seed)
+    lines, n = [], 0
+    while n < chars:
+        line = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 14))) + "."
+        lines.append(line.upper() if upper else line)
+        n += len(line) + 1
+    return "\n".join(lines)[:chars] + "\n"
+
+
+@pytest.fixture(scope="module")
+def toy_banks(tmp_path_factory) -> tuple[Path, dict]:
+    """A shared base on both styles; each style fine-tuned from it with and without re-entry."""
+    from textconductor.training.train import TrainConfig, train
+    d = tmp_path_factory.mktemp("toy")
+    (d / "low.txt").write_text(_text(False, 60_000, 0))
+    (d / "up.txt").write_text(_text(True, 60_000, 1))
+    small = dict(layers=1, hidden=64, embed=16, batch=16, seq_len=64, warmup_steps=10)
+    train([d / "low.txt", d / "up.txt"], d / "base.safetensors",
+          TrainConfig(name="base", chars=150_000, lr=1e-2, **small), progress_bar=False, threads=1)
+    for name, other in (("low", "up"), ("up", "low")):
+        for kind, share in (("plain", 0.0), ("reentry", 0.8)):
+            cfg = TrainConfig(name=name, chars=30_000, lr=2e-3, base=str(d / "base.safetensors"), line_starts=True,
+                              segment=64, reentry=share, prefix_max=48, **small)
+            train([d / f"{name}.txt"], d / f"{name}.{kind}.safetensors", cfg, progress_bar=False, threads=1,
+                  foreign_paths=[d / f"{other}.txt"] if share else None)
+    return d, {}
+
+
+def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
+    from textconductor.engine.conductor import Conductor
+    from textconductor.engine.loader import load_bank
+    from textconductor.protocol import Params
+    from textconductor.tools.switch_latency import run_switch
+    from textconductor.training.classify import KneserNeyClassifier
+    from textconductor.training.corpus import load_corpus
+    d, _ = toy_banks
+    judge = KneserNeyClassifier().fit({n: load_corpus(d / f"{n}.txt").train for n in ("low", "up")})
+    got = {}
+    for kind in ("plain", "reentry"):
+        bank, names = load_bank([d / f"low.{kind}.safetensors", d / f"up.{kind}.safetensors"])
+        conductor = Conductor(bank, names, seed=0, params=Params(temperature=0.8, threshold=0.0))
+        got[kind] = summary([run_switch(conductor, judge, a, 1 - a, seed, lead=150, follow=120)
+                             for a in (0, 1) for seed in range(8)], follow=120)
+    assert got["plain"]["never"] >= 0.25, got  # the failure is real in the toy...
+    assert got["reentry"]["never"] <= 0.1 and got["reentry"]["median"] <= 5, got  # ...and re-entry fixes it
+    assert got["reentry"]["median"] < got["plain"]["median"]

@@ -1,0 +1,45 @@
+"""The control vocabulary: what any player (a fader, a hand, a timer, the window) can ask for.
+
+A controller speaks to a `ControlSink` in these words and never in OSC addresses, so the same
+controller drives the window (a sink that also moves the on-screen slider) or the engine
+directly (`client.EngineConnection`, a sink that sends datagrams). The words and ranges live
+beside the command table they end up in, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from textconductor.protocol.commands import MIX_MODES, RATE_RANGE, TEMPERATURE_RANGE
+
+PRESET_SLOTS = range(1, 10)
+
+# Names accepted by ControlSink.control(), with the value each takes.
+CONTROLS: dict[str, str] = {
+    "temperature": f"float {TEMPERATURE_RANGE[0]:g}..{TEMPERATURE_RANGE[1]:g}",
+    "rate": f"float chars/s, {RATE_RANGE[0]:g}..{RATE_RANGE[1]:g} (0 = unthrottled)",
+    "mix": " or ".join(f"'{m}'" for m in MIX_MODES),
+    "pause": "no value",
+    "resume": "no value",
+    "toggle_pause": "no value",
+    "reset": "no value",
+    "preset_recall": f"int {PRESET_SLOTS[0]}..{PRESET_SLOTS[-1]}",
+    "preset_save": f"int {PRESET_SLOTS[0]}..{PRESET_SLOTS[-1]}",
+}
+
+
+class ControlSink(Protocol):
+    """The one small interface every controller speaks (see textconductor.controllers.base)."""
+
+    def set_weights(self, weights: Mapping[str, float]) -> None:
+        """Set these styles' raw weights (0..1) by name; styles not named keep theirs."""
+
+    def set_puck(self, x: float, y: float) -> None:
+        """Move the puck; x, y in [-1, 1] (the style circle has radius 1, y up)."""
+
+    def control(self, name: str, value: float | str | None = None) -> None:
+        """One of CONTROLS."""
+
+    def enabled_styles(self) -> list[str]:
+        """Names of the styles currently enabled (on the sliders and the puck), in order."""

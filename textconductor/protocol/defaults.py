@@ -1,0 +1,29 @@
+"""Runtime defaults that the engine, the window, the controllers and the CLI must agree on.
+
+Each is defined here once, because a default restated in two processes drifts: the window and
+the headless autopilot once waited 60 s and 30 s for the same thing. Everything that starts an
+engine, draws a slider's starting position or documents an option's default reads these names.
+
+This module imports nothing, so `textconductor.protocol` itself can take its `Params` defaults from
+here without an import cycle. The engine's address is part of the wire and stays beside it:
+`textconductor.protocol.DEFAULT_HOST` and `DEFAULT_PORT`.
+"""
+
+from __future__ import annotations
+
+# -- generation (the engine's Params; the window's sliders start here) -------------------------
+
+DEFAULT_RATE = 15.0  # characters per second: reads like a typewriter (DESIGN: 10-20)
+DEFAULT_TEMPERATURE = 0.8  # sharp enough to stay in style, loose enough not to loop
+DEFAULT_MIX = "linear"  # the classic mixture; "product" is the sharper alternative
+DEFAULT_THRESHOLD = 0.05  # a style is active above 5% of the normalised weight (DESIGN, tick step 2)
+DEFAULT_TOP_P = 1.0  # no nucleus cut unless a performer asks for one
+DEFAULT_SEED = 0
+RESYNC_CHARS = 80  # history a newly active style reads before it speaks (DESIGN, tick step 3)
+
+# -- the idle autopilot (window and headless alike) --------------------------------------------
+
+# 60 s, not 30: the autopilot is for an unattended room, and a visitor who stops to read the
+# text must not have the piece taken out of their hands while they think about the next move.
+AUTOPILOT_IDLE_S = 60.0
+AUTOPILOT_LEG_S = 15.0  # seconds from one style's waypoint to the next: long enough to read each
