@@ -78,6 +78,12 @@ class Role:
 
 
 class Supervisor:
+    """Runs the engine (with a warm spare) and the window as child processes and keeps them alive.
+
+    It takes ready-made argv lists rather than building them, so it knows nothing of the CLI's
+    options: `textconductor play` decides what to run, this class only decides when to restart.
+    """
+
     def __init__(self, engine_argv: list[str], ui_argv: list[str] | None, state: Path, spare: bool = True) -> None:
         self.engine = Role("engine", engine_argv + ["--state", str(state)])
         self.restore_argv = ["--restore", str(state)]

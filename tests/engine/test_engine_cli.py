@@ -43,3 +43,35 @@ def test_errors_are_one_clear_line(bank_dir, args, words):
     for w in words:
         assert w in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_help_loads_neither_torch_nor_qt():
+    code = ("import sys; from textconductor.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'PySide6') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_bench_and_soak_keep_their_options():
+    from textconductor.cli import build_parser
+    p = build_parser()
+    a = p.parse_args(["bench", "engine", "--random", "4", "--ticks", "50", "--seconds", "2", "--threads", "2"])
+    assert (a.random, a.ticks, a.seconds, a.threads, a.device) == (4, 50, 2.0, 2, "cpu")
+    a = p.parse_args(["bench", "train", "--seconds", "3"])
+    assert (a.corpus, a.seconds) == (None, 3.0)
+    a = p.parse_args(["bench", "ui", "--styles", "3", "--active", "2", "--talk"])
+    assert (a.seconds, a.styles, a.active, a.talk) == (5.0, 3, 2, True)
+    a = p.parse_args(["soak", "--ui", "--chars", "1000"])
+    assert (a.ui, a.chars, a.random) == (True, 1000, None)
+
+
+def test_bench_engine_and_soak_run_on_checkpoints(tiny_bank, capsys):
+    from textconductor.cli import main
+    files = [str(p) for p in tiny_bank]
+    assert main(["bench", "engine", "--checkpoints", *files, "--ticks", "20", "--seconds", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "# bench engine: 3 trained styles" in out and "| 3 |" in out and "OSC weight change" in out
+    assert main(["soak", "--checkpoints", *files, "--chars", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "# soak: 3 trained styles" in out and "500 chars in" in out

@@ -1,7 +1,9 @@
 """The `textconductor` command: one sub-command per task, each a thin shell over the library.
 
-Heavy imports (torch, Qt) happen inside the sub-command that needs them, so `--help` is instant
-and the frontend never pays for torch.
+Every sub-command lives in a module of this package, listed once in PLUGIN_COMMANDS; each module
+has `register(subparsers)`. Heavy imports (torch, Qt) happen inside the handler that needs them,
+so `--help` is instant and the frontend never pays for torch. A `UserError` from any handler
+becomes one line on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,171 +12,28 @@ import argparse
 import importlib
 import logging
 import sys
-from pathlib import Path
 
-from textconductor.cli.args import DEVICES, fraction, positive_float, positive_int
 from textconductor.errors import UserError
 
 log = logging.getLogger("textconductor")
 
-# Each part of the system registers its own sub-commands (engine, play, bench, ui, midi, ...).
-# A module listed here must import nothing heavy at import time (no torch, no Qt).
-PLUGIN_COMMANDS = ["textconductor.cli.play", "textconductor.cli.engine", "textconductor.cli.frontend",
-                   "textconductor.cli.controllers", "textconductor.cli.hands"]
-
-
-class UsageError(UserError):
-    """A bad combination of options."""
-
-
-
-
-def cmd_train(a: argparse.Namespace) -> int:
-    from textconductor.training.train import TrainConfig, train
-    if a.minutes is None and a.chars is None:
-        raise UsageError("give a training budget: --minutes M or --chars N")
-    cfg = TrainConfig(name=a.name, layers=a.layers, hidden=a.hidden, embed=a.embed, dropout=a.dropout,
-                      batch=a.batch, seq_len=a.seq_len, lr=a.lr or (1.5e-3 if a.base else 4e-3), seed=a.seed,
-                      minutes=a.minutes, chars=a.chars, save_every_s=a.save_every * 60,
-                      save_every_steps=a.save_every_steps, base=a.base, display_name=a.display_name or "",
-                      line_starts=a.line_starts, reentry=a.reentry, prefix_max=a.prefix_max,
-                      **({"segment": a.segment} if a.segment else {}))
-    out = Path(a.out) if a.out else Path("checkpoints") / f"{a.name}.safetensors"
-    meta = train(a.corpus, out, cfg, resume=a.resume, device=a.device, threads=a.threads,
-                 progress_bar=not a.no_progress, foreign_paths=a.foreign)
-    print(f"{out}: {meta.train_chars:,} chars in {meta.train_seconds:.0f} s, held-out {meta.heldout_bpc:.3f} bits/char")
-    return 0
-
-
-def cmd_eval(a: argparse.Namespace) -> int:
-    from textconductor.training.report import eval_table
-    print(eval_table(a.checkpoints, a.corpus, corpora_dir=a.corpora, device=a.device))
-    return 0
-
-
-def cmd_sample(a: argparse.Namespace) -> int:
-    from textconductor.model.checkpoint import load_checkpoint
-    from textconductor.model.sample import sample
-    model, _ = load_checkpoint(a.checkpoint)
-    sys.stdout.write(a.prime + sample(model, a.chars, a.temperature, a.prime, a.seed) + "\n")
-    return 0
-
-
-def cmd_fold_report(a: argparse.Namespace) -> int:
-    from textconductor.training.report import fold_table
-    print(fold_table(a.files))
-    return 0
-
-
-def cmd_train_bank(a: argparse.Namespace) -> int:
-    from textconductor.assets import BANK_DIR
-    from textconductor.training.bank_recipe import train_bank
-    done = train_bank(Path(a.corpora), Path(a.out) if a.out else BANK_DIR, Path(a.work) if a.work else None,
-                      a.only, a.jobs, a.device, a.retrain_base, a.threads,
-                      from_bank=Path(a.from_bank) if a.from_bank else None)
-    print(f"{len(done)} style(s) trained into {Path(a.out) if a.out else BANK_DIR}")
-    return 0
-
-
-def cmd_bank_report(a: argparse.Namespace) -> int:
-    from textconductor.assets import BANK_DIR
-    from textconductor.tools.bank_report import report, write_into
-    tables = report(Path(a.corpora), Path(a.bank) if a.bank else BANK_DIR)
-    if a.write:
-        write_into(Path(a.write), tables)
-        print(f"wrote the tables into {a.write}")
-    else:
-        print(tables)
-    return 0
+# The sub-command modules, in the order `--help` lists them. A module listed here must import
+# nothing heavy at import time (no torch, no Qt): `textconductor --help` imports them all.
+PLUGIN_COMMANDS = (
+    "textconductor.cli.training",  # train, eval, sample, train-bank, bank-report, fold-report
+    "textconductor.cli.play",  # play: engine + window, supervised
+    "textconductor.cli.engine",  # engine, replay, export
+    "textconductor.cli.bench",  # soak, bench engine | ui | train
+    "textconductor.cli.frontend",  # ui, screenshots
+    "textconductor.cli.controllers",  # midi, autopilot, osc-bridge
+    "textconductor.cli.hands",  # hands setup | check | run | bench-filter
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="textconductor", description="A real-time instrument for conducting text.")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    t = sub.add_parser("train", help="train one style (or a shared base model on several corpora)",
-                       description="Train a CharLSTM. Several corpora train one model with each corpus sampled "
-                                   "equally (a shared base for fine-tuning). Interrupted runs continue with --resume.")
-    t.add_argument("corpus", nargs="+", help="plain-text corpus file(s)")
-    t.add_argument("--name", required=True, help="style name stored in the checkpoint")
-    t.add_argument("--display-name", help="human-readable name (default: --name)")
-    t.add_argument("--out", help="checkpoint path (default checkpoints/NAME.safetensors)")
-    t.add_argument("--base", help="fine-tune from this checkpoint (its shape wins)")
-    t.add_argument("--layers", type=positive_int, default=2)
-    t.add_argument("--hidden", type=positive_int, default=256)
-    t.add_argument("--embed", type=positive_int, default=64)
-    t.add_argument("--dropout", type=float, default=0.0)
-    budget = t.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=positive_float, help="training time budget (excludes evaluation)")
-    budget.add_argument("--chars", type=positive_int, help="training budget in characters")
-    t.add_argument("--resume", action="store_true", help="continue an interrupted run from its state file")
-    t.add_argument("--threads", type=positive_int, help="CPU threads for torch (default: all cores)")
-    t.add_argument("--device", default="auto", choices=DEVICES)
-    t.add_argument("--batch", type=positive_int, default=32)
-    t.add_argument("--seq-len", type=positive_int, default=128)
-    t.add_argument("--lr", type=positive_float, help="peak Adam learning rate (default 4e-3, 1.5e-3 with --base)")
-    t.add_argument("--seed", type=int, default=1234)
-    t.add_argument("--segment", type=positive_int,
-                   help="characters a batch row reads with carried state before jumping elsewhere (default 8192)")
-    t.add_argument("--line-starts", action="store_true",
-                   help="start every segment at a newline from a zeroed state, as a performance starts")
-    t.add_argument("--reentry", type=fraction, default=0.0, metavar="SHARE",
-                   help="share of segments (0..1) that open with another style's text, loss masked on it, so "
-                        "the style learns to take over from any context (needs --foreign)")
-    t.add_argument("--foreign", nargs="+", metavar="FILE", help="other styles' corpora for --reentry prefixes")
-    t.add_argument("--prefix-max", type=positive_int, default=160,
-                   help="longest foreign prefix in characters (at most --seq-len minus 8 is used)")
-    t.add_argument("--save-every", type=positive_float, default=2.0, help="minutes between training-state saves")
-    t.add_argument("--save-every-steps", type=positive_int, help=argparse.SUPPRESS)
-    t.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
-    t.set_defaults(func=cmd_train)
-
-    e = sub.add_parser("eval", help="held-out bits/char of checkpoints beside an order-5 n-gram baseline")
-    e.add_argument("checkpoints", nargs="+")
-    src = e.add_mutually_exclusive_group()
-    src.add_argument("--corpus", help="evaluate every checkpoint on this corpus's held-out split")
-    src.add_argument("--corpora", help="folder with NAME.txt per style (default ../shared/corpora)")
-    e.add_argument("--device", default="cpu", choices=DEVICES)
-    e.set_defaults(func=cmd_eval)
-
-    s = sub.add_parser("sample", help="generate text from one style")
-    s.add_argument("checkpoint")
-    s.add_argument("--chars", type=positive_int, default=500)
-    s.add_argument("--temperature", type=positive_float, default=0.8)
-    s.add_argument("--prime", default="\n", help="text to start from")
-    s.add_argument("--seed", type=int, default=0)
-    s.set_defaults(func=cmd_sample)
-
-    b = sub.add_parser("train-bank", help="train the default bank: a shared base, then per style a fine-tune, "
-                                          "a settling run and a re-entry run",
-                       description="Follows textconductor/assets/bank.toml. Resumable: run it again after any "
-                                   "interruption; styles already in the output folder, and stages already "
-                                   "finished in the work folder, are skipped.")
-    b.add_argument("--corpora", required=True, help="folder with NAME.txt for every style (../shared/corpora)")
-    b.add_argument("--out", help="where finished styles go (default: the bundled bank, textconductor/assets/bank)")
-    b.add_argument("--work", help="folder for the base model and training states (default: user data dir)")
-    b.add_argument("--only", nargs="+", metavar="STYLE", help="train only these styles")
-    b.add_argument("--jobs", type=positive_int, help="styles trained side by side (default from the recipe)")
-    b.add_argument("--threads", type=positive_int, help="torch threads per job (default: cores / jobs)")
-    b.add_argument("--retrain-base", action="store_true",
-                   help="train a new shared base model instead of fine-tuning from the shipped one")
-    b.add_argument("--device", default="auto", choices=DEVICES)
-    b.add_argument("--from-bank", metavar="DIR",
-                   help="take each style's settled checkpoint from this bank (e.g. the bundled one) and run "
-                        "only the stages after settle")
-    b.set_defaults(func=cmd_train_bank)
-
-    r = sub.add_parser("bank-report", help="measure the bank: bits/char vs n-gram, identifiability, mixing",
-                       description="Regenerates the measured tables of docs/models.md in one run.")
-    r.add_argument("--corpora", required=True, help="folder with NAME.txt per style (../shared/corpora)")
-    r.add_argument("--bank", help="folder of checkpoints (default: the bundled bank)")
-    r.add_argument("--write", metavar="DOC", help="replace the generated part of this markdown file (docs/models.md)")
-    r.set_defaults(func=cmd_bank_report)
-
-    f = sub.add_parser("fold-report", help="how much of each corpus folding into the character set changes")
-    f.add_argument("files", nargs="+")
-    f.set_defaults(func=cmd_fold_report)
     for module in PLUGIN_COMMANDS:
         importlib.import_module(module).register(sub)
     return p

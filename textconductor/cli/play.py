@@ -7,7 +7,10 @@ import logging
 import sys
 from pathlib import Path
 
+from textconductor.cli.args import add_device, nonnegative_float, udp_port
 from textconductor.errors import UserError
+from textconductor.protocol import DEFAULT_HOST, DEFAULT_PORT
+from textconductor.protocol.defaults import DEFAULT_RATE, DEFAULT_SEED
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +50,13 @@ def cmd_play(a: argparse.Namespace) -> int:
     if a.headless:
         engine.append("--print")
     else:
-        ui = [sys.executable, "-m", "textconductor", "ui", "--engine", f"127.0.0.1:{a.port}"]
+        ui = [sys.executable, "-m", "textconductor", "ui", "--engine", f"{DEFAULT_HOST}:{a.port}"]
         ui += [f for f, on in (("--fullscreen", a.fullscreen), ("--talk", a.talk),
                                ("--output-window", a.output_window)) if on]
     return Supervisor(engine, ui, state, spare=not a.no_spare).run()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from textconductor.protocol import DEFAULT_PORT
     p = sub.add_parser("play", help="run the instrument: engine + window, supervised (make play)",
                        description="Starts the engine with the bundled bank and the Qt window, restarts either "
                                    "if it crashes (the engine with its state restored), and records the "
@@ -66,10 +68,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bank", help="folder of style checkpoints (default: the bundled bank)")
     p.add_argument("--styles", nargs="+", metavar="NAME", help="load only these styles")
     p.add_argument("--checkpoints", nargs="+", metavar="FILE", help="load exactly these checkpoints")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"engine UDP port (default {DEFAULT_PORT})")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--rate", type=float, default=15.0, help="characters per second")
+    add_device(p, default=None, what="where the engine steps the styles (default: the engine's, cpu)")
+    p.add_argument("--port", type=udp_port, default=DEFAULT_PORT, help=f"engine UDP port (default {DEFAULT_PORT})")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--rate", type=nonnegative_float, default=DEFAULT_RATE,
+                   help=f"characters per second (default {DEFAULT_RATE:g})")
     p.add_argument("--record", metavar="FILE", help="performance record file (default: a new one in the data dir)")
     p.add_argument("--no-record", action="store_true", help="do not record the performance")
     p.add_argument("--state", metavar="FILE", help="engine snapshot file (default: in the data dir)")

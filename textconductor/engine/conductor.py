@@ -18,6 +18,7 @@ from textconductor.engine.bank import Bank
 from textconductor.engine.sampler import Sampler
 from textconductor.protocol import Command, Params, Tick
 from textconductor.protocol.charset import CHAR_TO_INDEX, CHARS, fold
+from textconductor.protocol.defaults import RESYNC_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class CommandError(ValueError):
 
 @dataclass
 class Tuning:
-    resync_chars: int = 80
+    resync_chars: int = RESYNC_CHARS
 
 
 class Conductor:

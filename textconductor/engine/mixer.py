@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-TEMPERATURE_MIN, TEMPERATURE_MAX = 0.05, 5.0
+from textconductor.protocol import TEMPERATURE_RANGE
+
+# The wire's range, so clipping here can never disagree with what the server lets through.
+TEMPERATURE_MIN, TEMPERATURE_MAX = TEMPERATURE_RANGE
 
 
 def normalise(raw: np.ndarray, enabled: np.ndarray | None = None) -> np.ndarray | None:

@@ -18,6 +18,7 @@ from textconductor.engine import mixer
 from textconductor.engine.record import read_record
 from textconductor.errors import UserError
 from textconductor.protocol import Command
+from textconductor.protocol.defaults import DEFAULT_THRESHOLD
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +165,8 @@ def export(path: Path, fmt: str = "txt", display: dict[str, str] | None = None) 
             if t <= tick:
                 w = weights
         if w is not None:
-            order = np.argsort(-w)
-            mix = ", ".join(f"{display.get(names[i], names[i])} {100 * w[i]:.0f}%" for i in order if w[i] >= 0.05)
+            shown = [i for i in np.argsort(-w) if w[i] >= DEFAULT_THRESHOLD]  # the styles that would be active
+            mix = ", ".join(f"{display.get(names[i], names[i])} {100 * w[i]:.0f}%" for i in shown)
             out += [f"*{mix}* (from character {tick})", ""]
         out += ["```", body, "```", ""]
     return "\n".join(out)

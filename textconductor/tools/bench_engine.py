@@ -9,7 +9,6 @@ message to the first character generated under the new weights.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import platform
@@ -23,10 +22,12 @@ import torch
 from textconductor.engine import mixer
 from textconductor.engine.bank import Bank
 from textconductor.engine.conductor import Conductor
+from textconductor.engine.root import StyleSource, open_bank
 from textconductor.engine.sampler import Sampler
 from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.protocol import Tick, message
 from textconductor.protocol.charset import CHARS
+from textconductor.protocol.defaults import DEFAULT_MIX, DEFAULT_TEMPERATURE, RESYNC_CHARS
 from textconductor.tools.soak import all_active_engine
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def time_batched(bank: Bank, active: list[int], ticks: int) -> list[float]:
     for _ in range(ticks + 10):
         t0 = time.perf_counter()
         logps = bank.step(ch).numpy().astype(np.float64)
-        ch = CHARS[sampler.draw(mixer.mix(logps, w, "linear", 0.8))]
+        ch = CHARS[sampler.draw(mixer.mix(logps, w, DEFAULT_MIX, DEFAULT_TEMPERATURE))]
         out.append(time.perf_counter() - t0)
     return out[10:]
 
@@ -80,7 +81,7 @@ def time_naive(models: list[CharLSTM], active: list[int], ticks: int) -> list[fl
             logits, states[s] = models[s].step(ch, states[s])
             rows.append(torch.log_softmax(logits, -1))
         logps = torch.stack(rows).numpy().astype(np.float64)
-        ch = CHARS[sampler.draw(mixer.mix(logps, w, "linear", 0.8))]
+        ch = CHARS[sampler.draw(mixer.mix(logps, w, DEFAULT_MIX, DEFAULT_TEMPERATURE))]
         out.append(time.perf_counter() - t0)
     return out[10:]
 
@@ -147,25 +148,29 @@ def sustained_and_latency(bank: Bank, names: list[str], seconds: float) -> tuple
     return produced / elapsed, received / elapsed, float(np.median(lat) * 1e3) if lat else float("nan"), len(lat)
 
 
-def timing_bank(a: argparse.Namespace) -> tuple[Bank, list[str], str]:
-    """The bank a benchmark or soak runs on: --random N untrained styles, or the usual bank args."""
-    from textconductor.cli.engine import load_from_args
-    torch.set_num_threads(max(1, a.threads))
-    if a.random:
-        models, names = _random_bank(a.random)
-        return Bank(models), names, f"{a.random} randomly initialised 2x256 styles (timing only)"
-    bank, names = load_from_args(a)
+def timing_bank(source: StyleSource | None = None, device: str = "cpu", threads: int = 1,
+                random: int | None = None) -> tuple[Bank, list[str], str]:
+    """The bank a benchmark or soak runs on, and a line saying what it is: `random` untrained
+    2x256 styles (timing only, no checkpoints needed), else the styles `source` names."""
+    torch.set_num_threads(max(1, threads))
+    if random:
+        models, names = _random_bank(random)
+        return Bank(models), names, f"{random} randomly initialised 2x256 styles (timing only)"
+    bank, names = open_bank(source, device, threads)
     return bank, names, f"{len(names)} trained styles"
 
 
-def run_bench(a: argparse.Namespace) -> str:
-    bank, names, source = timing_bank(a)
+def run_bench(source: StyleSource | None = None, device: str = "cpu", threads: int = 1, random: int | None = None,
+              ticks: int = 300, seconds: float = 5.0) -> str:
+    """The whole `bench engine` report as markdown: per-tick timings for 1/8/24 active styles (and
+    all), then re-sync, sustained rate and OSC latency with `seconds` of unthrottled running."""
+    bank, names, what = timing_bank(source, device, threads, random)
     models = bank.models
     n = len(names)
     sizes = sorted({s for s in (1, 8, 24) if s <= n} | {n})
     bw = copy_bandwidth()
     lines = [
-        f"# bench engine: {source}, {bank.layers}x{bank.hidden}, fp32, device {bank.device}, "
+        f"# bench engine: {what}, {bank.layers}x{bank.hidden}, fp32, device {bank.device}, "
         f"{torch.get_num_threads()} torch thread(s)",
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
         f"measured copy bandwidth {bw / 1e9:.1f} GB/s (256 MB array copy, read + write)",
@@ -176,17 +181,17 @@ def run_bench(a: argparse.Namespace) -> str:
     ]
     for a_n in sizes:
         active = list(range(a_n))
-        bm, b99 = _percentiles(time_batched(bank, active, a.ticks))
-        nm, n99 = _percentiles(time_naive(models, active, max(a.ticks // 3, 50)))
+        bm, b99 = _percentiles(time_batched(bank, active, ticks))
+        nm, n99 = _percentiles(time_naive(models, active, max(ticks // 3, 50)))
         nbytes = bank.weight_bytes(a_n)
         bound = nbytes / bw * 1e3
         lines.append(f"| {a_n} | {bm:.2f} | {b99:.2f} | {nm:.2f} | {n99:.2f} | {nm / bm:.1f}x "
                      f"| {nbytes / 1e6:.1f} | {bound:.2f} | {bm / bound:.2f}x |")
-    rs = time_resync(bank, 0, 79)
-    produced, received, lat, nlat = sustained_and_latency(bank, names, a.seconds)
+    rs = time_resync(bank, 0, RESYNC_CHARS - 1)  # the conductor feeds the history before the last char
+    produced, received, lat, nlat = sustained_and_latency(bank, names, seconds)
     lines += [
         "",
-        f"re-sync of one newly active style on 80 chars of history: {rs:.2f} ms (median)",
+        f"re-sync of one newly active style on {RESYNC_CHARS} chars of history: {rs:.2f} ms (median)",
         f"sustained, unthrottled, all {n} active, publishing every tick to a UDP subscriber: "
         f"{produced:.0f} chars/s generated, {received:.0f} ticks/s received",
         f"OSC weight change -> first character under the new weights (loopback, unthrottled): "

@@ -15,12 +15,14 @@ import torch.nn.functional as F
 
 from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.protocol.charset import encode, fold
+from textconductor.training.config import TrainConfig
 
 SIZES = ((2, 256), (2, 512))
 
 
-def step_rate(data: np.ndarray, layers: int, hidden: int, threads: int, seconds: float, batch: int = 32,
-              seq_len: int = 128) -> float:
+def step_rate(data: np.ndarray, layers: int, hidden: int, threads: int, seconds: float,
+              batch: int = TrainConfig.batch, seq_len: int = TrainConfig.seq_len) -> float:
+    """Training characters per second of `train`'s own step (its batch shape and clipping)."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = CharLSTM(CharLSTMConfig(layers=layers, hidden=hidden))
@@ -35,7 +37,7 @@ def step_rate(data: np.ndarray, layers: int, hidden: int, threads: int, seconds:
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), TrainConfig.clip)
         opt.step()
 
     for _ in range(3):
@@ -48,12 +50,13 @@ def step_rate(data: np.ndarray, layers: int, hidden: int, threads: int, seconds:
 
 
 def run(corpus: Path | None, seconds: float) -> str:
+    """The `bench train` table: each model size on 1 and 2 threads, side by side in one run."""
     if corpus:
         text = fold(Path(corpus).read_text(encoding="utf-8", errors="replace"))[:2_000_000]
     else:
         text = ("In the beginning God created the heaven and the earth. " * 20_000)
     data = encode(text)
-    lines = [f"# bench train: batch 32 x 128, Adam, {seconds:.0f} s per cell, "
+    lines = [f"# bench train: batch {TrainConfig.batch} x {TrainConfig.seq_len}, Adam, {seconds:.0f} s per cell, "
              f"text: {Path(corpus).name if corpus else 'repeated sentence'}", "",
              "| model | params | 1 thread chars/s | 2 threads chars/s | 2 / 1 |", "|---|---:|---:|---:|---:|"]
     for layers, hidden in SIZES:

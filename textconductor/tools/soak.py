@@ -1,14 +1,16 @@
 """`textconductor soak`: the engine unthrottled for N characters with every style active while a
-subscriber receives, to show that memory stays flat and no step stalls over a long run."""
+subscriber receives, to show that memory stays flat and no step stalls over a long run.
+
+`all_active_engine` is shared with `bench engine`'s sustained-rate run; the command itself
+(choosing the bank, printing the summary) is in `textconductor.cli.bench`.
+"""
 
 from __future__ import annotations
 
-import argparse
 import socket
 import threading
 import time
-
-import numpy as np
+from collections.abc import Callable
 
 from textconductor.engine.conductor import Conductor
 from textconductor.engine.runner import Engine
@@ -30,7 +32,13 @@ def all_active_engine(conductor: Conductor) -> tuple[Engine, socket.socket]:
     return engine, sub
 
 
-def soak(conductor: Conductor, chars: int, report_every: int = 100_000, log=print) -> dict:
+def soak(conductor: Conductor, chars: int, report_every: int = 100_000,
+         log: Callable[[str], None] = print) -> dict:
+    """Run `chars` characters after a warm-up; `log` gets a progress line every `report_every`.
+
+    Memory is measured from after the warm-up, so allocator and cache growth that stops is not
+    mistaken for a leak; the returned dict has the figures the summary line prints.
+    """
     engine, sub = all_active_engine(conductor)
     received = [0]
     stop = threading.Event()
@@ -68,22 +76,3 @@ def soak(conductor: Conductor, chars: int, report_every: int = 100_000, log=prin
     return {"chars": done, "seconds": elapsed, "rate": done / elapsed, "rss_start_mb": rss0, "rss_end_mb": rss1,
             "rss_growth_mb": rss1 - rss0, "max_step_ms": max_step * 1e3, "received": received[0],
             "styles": len(conductor.names)}
-
-
-def cmd_soak(a: argparse.Namespace) -> int:
-    if a.ui:
-        from textconductor.frontend.app import soak_ui
-        print("# soak ui: the real window fed synthetic ticks as fast as it renders (8 per frame), 24 styles")
-        r = soak_ui(a.chars)
-        print(f"{r['chars']:,} chars in {r['seconds']:.0f} s; RSS after warm-up {r['rss_start_mb']:.1f} MB -> "
-              f"{r['rss_end_mb']:.1f} MB ({r['rss_end_mb'] - r['rss_start_mb']:+.1f} MB), max {r['rss_max_mb']:.1f} MB")
-        return 0
-    from textconductor.tools.bench_engine import timing_bank
-    bank, names, source = timing_bank(a)
-    c = Conductor(bank, names, seed=0)
-    print(f"# soak: {source}, all active, unthrottled, publishing every tick to a UDP subscriber")
-    r = soak(c, a.chars)
-    print(f"{r['chars']:,} chars in {r['seconds']:.0f} s ({r['rate']:.0f} chars/s); RSS {r['rss_start_mb']:.1f} -> "
-          f"{r['rss_end_mb']:.1f} MB ({r['rss_growth_mb']:+.1f} MB); max step {r['max_step_ms']:.1f} ms; "
-          f"subscriber received {r['received']:,} ticks")
-    return 0 if np.isfinite(r["rss_growth_mb"]) else 1

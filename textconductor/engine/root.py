@@ -1,0 +1,189 @@
+"""The engine's composition root: load the styles, build the conductor, bring the engine live.
+
+It lives in the engine package, not in the CLI, so that everything that starts an engine (the
+`engine` command, the benchmarks, the soak run, a test) assembles it the same way from plain
+values, and no tool has to import a command-line module as a library. The three steps stay
+separate because callers need the gaps between them: `engine --standby` loads and builds, then
+waits for a signal before binding the port; a benchmark loads a bank and builds its own engine.
+
+    bank, names = open_bank(StyleSource(bank=folder), device="cpu", threads=1)
+    conductor = build_conductor(bank, names, Settings(rate=15.0, weights=(("bible", 1.0),)))
+    engine = start_engine(conductor, Live(port=57130, record=path))
+    engine.sock.start(); engine.run()
+
+Settings are checked before anything slow happens (`Settings.check`), and every mistake a user
+can make is a `UserError` (a `SettingError` names the setting), so a front end can turn it into
+one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from textconductor.assets import BANK_DIR
+from textconductor.engine.bank import Bank
+from textconductor.engine.conductor import CommandError, Conductor, Tuning
+from textconductor.engine.runner import Engine
+from textconductor.errors import UserError
+from textconductor.protocol import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    RATE_RANGE,
+    TEMPERATURE_RANGE,
+    THRESHOLD_RANGE,
+    TOP_P_RANGE,
+    Command,
+    Params,
+)
+from textconductor.protocol.defaults import (
+    DEFAULT_MIX,
+    DEFAULT_RATE,
+    DEFAULT_SEED,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_THRESHOLD,
+    DEFAULT_TOP_P,
+    RESYNC_CHARS,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SettingError(UserError):
+    """A setting the engine cannot start with. `setting` is the field's name (`top_p`), so a front
+    end can name it in its own terms (`--top-p`) and keep `problem` as the rest of the message."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting, self.problem = setting, problem
+
+
+# -- 1. the styles ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StyleSource:
+    """Which checkpoints to play: exactly `checkpoints`, else `styles` of the `bank` folder (all of
+    them when empty), else the bundled bank."""
+
+    bank: Path | None = None
+    styles: Sequence[str] = ()
+    checkpoints: Sequence[Path] = ()
+
+    def paths(self) -> list[Path]:
+        """The checkpoint files, in a stable order; a UserError names what is missing."""
+        from textconductor.engine.loader import bank_files
+        if self.checkpoints:
+            return [Path(p) for p in self.checkpoints]
+        return bank_files(Path(self.bank) if self.bank else BANK_DIR, list(self.styles) or None)
+
+
+def open_bank(source: StyleSource | None = None, device: str = "cpu", threads: int = 1) -> tuple[Bank, list[str]]:
+    """(Bank, style names) on `device` ("auto" picks CUDA when present).
+
+    `threads` bounds torch's intra-op threads: one by default, because the window and the
+    controllers need the other core more than a 24-style step needs a second one.
+    """
+    import torch
+
+    from textconductor.engine.loader import load_bank
+    torch.set_num_threads(max(1, threads))
+    return load_bank((source or StyleSource()).paths(), device)
+
+
+# -- 2. the conductor ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    """What a performance starts with; every field can be changed live over OSC afterwards."""
+
+    rate: float = DEFAULT_RATE
+    temperature: float = DEFAULT_TEMPERATURE
+    mix: str = DEFAULT_MIX
+    threshold: float = DEFAULT_THRESHOLD
+    top_p: float = DEFAULT_TOP_P
+    seed: int = DEFAULT_SEED
+    resync_chars: int = RESYNC_CHARS
+    weights: Sequence[tuple[str, float]] = ()  # (style, raw weight); empty: the first style alone
+    prime: str | None = None  # text the performance starts from
+
+    def check(self) -> None:
+        """Refuse out-of-range values before the bank is loaded (seconds), not after."""
+        for name, (lo, hi) in (("rate", RATE_RANGE), ("temperature", TEMPERATURE_RANGE),
+                               ("threshold", THRESHOLD_RANGE), ("top_p", TOP_P_RANGE)):
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise SettingError(name, f"{value:g} is outside {lo:g}..{hi:g}")
+
+
+def build_conductor(bank: Bank, names: list[str], settings: Settings | None = None) -> Conductor:
+    """The conductor with its bank and settings: everything up to going live (see start_engine)."""
+    s = settings or Settings()
+    s.check()
+    params = Params(temperature=s.temperature, rate=s.rate, mix=s.mix, threshold=s.threshold, top_p=s.top_p)
+    conductor = Conductor(bank, names, seed=s.seed, params=params, tuning=Tuning(resync_chars=max(0, s.resync_chars)))
+    if s.weights:
+        conductor.raw[:] = 0
+        try:
+            for name, w in s.weights:
+                conductor.apply(Command("weight", (conductor.style(name) if name in names else name, w)))
+        except CommandError as e:
+            raise SettingError("weights", str(e)) from None
+    if s.prime:
+        conductor.prime(s.prime)
+    return conductor
+
+
+# -- 3. live: socket, subscribers, record, snapshot ---------------------------------------------
+
+@dataclass(frozen=True)
+class Live:
+    """Where and how the engine goes live.
+
+    `allow`: hosts that may control it (required by the socket for a non-loopback `host`).
+    `record`: append the performance record here. `state`: write restart snapshots here.
+    `restore`: start from this snapshot when the file exists. `echo`: called with every character.
+    """
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    allow: Sequence[str] = ()
+    subscribers: Sequence[tuple[str, int]] = ()
+    record: Path | None = None
+    state: Path | None = None
+    restore: Path | None = None
+    echo: Callable[[str], None] | None = None
+
+
+def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
+    """Restore (if asked), open the record, bind the socket: the moment the engine goes live.
+
+    The socket is bound but its receive thread is not started, so the caller decides when
+    commands begin to arrive (`engine.sock.start()`), e.g. after installing signal handlers.
+    """
+    from textconductor.engine import snapshot
+    from textconductor.engine.record import Recorder, file_hashes
+    from textconductor.engine.server import EngineSocket
+    live = live or Live()
+    restored = snapshot.read(Path(live.restore)) if live.restore else None
+    if restored:
+        snapshot.restore(conductor, restored)
+        log.info("restored engine state at tick %d from %s", conductor.tick_index, live.restore)
+    recorder = None
+    if live.record:
+        path = Path(live.record)
+        recorder = Recorder(path)
+        state = snapshot.snapshot(conductor)
+        if restored and path.exists() and path.stat().st_size > 0:
+            recorder.restored(state)
+        else:
+            recorder.start(conductor.params.seed, conductor.names, file_hashes(conductor.bank.paths), state)
+        log.info("recording the performance to %s", path)
+    sock = EngineSocket(live.host, live.port, list(live.allow) or None)
+    subscribers = list(live.subscribers)
+    for host, port in (restored or {}).get("subscribers", []):
+        if (host, port) not in subscribers:
+            subscribers.append((str(host), int(port)))  # listeners carry on through a restart
+    return Engine(conductor, sock, subscribers, echo=live.echo, recorder=recorder,
+                  state_path=Path(live.state) if live.state else None)
