@@ -21,7 +21,16 @@ from pathlib import Path
 
 import pytest
 
-from textconductor.tools.import_graph import ROOT, Import, all_imports, layer, module_name, third_party
+from textconductor.tools.import_graph import (
+    ROOT,
+    Import,
+    all_imports,
+    all_modules,
+    cycles,
+    layer,
+    module_name,
+    third_party,
+)
 
 MAY_IMPORT = {
     "foundation": {"foundation"},
@@ -64,6 +73,20 @@ def test_every_import_obeys_the_layering():
     imports = all_imports()
     assert len(imports) > 300  # it really read the package
     assert violations(imports) == []
+
+
+def test_no_import_cycles():
+    assert cycles(all_imports(), all_modules()) == []
+
+
+def test_a_cycle_is_caught():
+    loop = [Import("textconductor.engine.a", "textconductor.engine.b", 1, False),
+            Import("textconductor.engine.b", "textconductor.engine.c.f", 1, True),
+            Import("textconductor.engine.c", "textconductor.engine.a", 1, True),
+            Import("textconductor.engine.a", "textconductor.engine.d", 1, False, typing_only=True),
+            Import("textconductor.engine.d", "textconductor.engine.a", 1, False)]
+    mods = {f"textconductor.engine.{m}" for m in "abcd"}
+    assert cycles(loop, mods) == [["textconductor.engine.a", "textconductor.engine.b", "textconductor.engine.c"]]
 
 
 def test_every_module_has_a_layer():

@@ -41,6 +41,7 @@ class Import:
     target: str  # what it imports, dotted (absolute)
     line: int
     nested: bool  # inside a function or class (a lazy import)
+    typing_only: bool = False  # under `if TYPE_CHECKING:`: never executed, so never part of a cycle
 
 
 def layer(module: str) -> str:
@@ -74,21 +75,22 @@ def imports_of(path: Path, root: Path = ROOT) -> list[Import]:
     tree = ast.parse(path.read_text(), str(path))
     out: list[Import] = []
 
-    def visit(node: ast.AST, nested: bool) -> None:
+    def visit(node: ast.AST, nested: bool, typing_only: bool) -> None:
         for child in ast.iter_child_nodes(node):
             inner = nested or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            typing = typing_only or (isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test))
             if isinstance(child, ast.Import):
-                out.extend(Import(module, a.name, child.lineno, nested) for a in child.names)
+                out.extend(Import(module, a.name, child.lineno, nested, typing_only) for a in child.names)
             elif isinstance(child, ast.ImportFrom):
                 base = _absolute(child, module, path.name == "__init__.py")
                 for a in child.names:
-                    # `from pkg import mod` imports pkg.mod when it is a module; keep both readings
-                    # by naming the deepest: for layering, pkg and pkg.mod are in the same layer.
+                    # `from pkg import name`: name may be a submodule or an attribute; the layer is
+                    # the same either way, and `cycles` resolves it to the deepest existing module.
                     out.append(Import(module, f"{base}.{a.name}" if base.startswith(PACKAGE) else base,
-                                      child.lineno, nested))
-            visit(child, inner)
+                                      child.lineno, nested, typing_only))
+            visit(child, inner, typing)
 
-    visit(tree, False)
+    visit(tree, False, False)
     return out
 
 
@@ -104,6 +106,56 @@ def third_party(target: str) -> str | None:
     return top
 
 
+def cycles(imports: list[Import], modules: set[str]) -> list[list[str]]:
+    """Groups of modules that import one another, directly or round a loop (Tarjan's algorithm).
+
+    Every executed import counts, lazy ones too: a cycle hidden in a function still ties the
+    modules together. Imports only for type checkers do not run and are left out.
+    """
+    def resolve(target: str) -> str:
+        while target and target not in modules:
+            target = target.rpartition(".")[0]
+        return target
+
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for i in imports:
+        t = resolve(i.target) if i.target.startswith(PACKAGE) and not i.typing_only else ""
+        if t and t != i.module and not (i.module + ".").startswith(t + "."):  # a module needs its package
+            graph[i.module].add(t)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[list[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for v in sorted(modules):
+        if v not in index:
+            connect(v)
+    return out
+
+
+def all_modules(root: Path = ROOT) -> set[str]:
+    return {module_name(p, root) for p in root.rglob("*.py")}
+
+
 def layer_graph(imports: list[Import]) -> Counter[tuple[str, str]]:
     return Counter((layer(i.module), layer(i.target)) for i in imports
                    if i.target.startswith(PACKAGE) and layer(i.module) != layer(i.target))
@@ -117,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     imports = all_imports(Path(a.root).resolve())
     for (src, dst), n in sorted(layer_graph(imports).items()):
         sys.stdout.write(f"{src:>12} -> {dst:<12} {n:4d}\n")
+    for group in cycles(imports, all_modules(Path(a.root).resolve())):
+        sys.stdout.write("cycle: " + " <-> ".join(group) + "\n")
     if a.modules:
         for i in imports:
             if i.target.startswith(PACKAGE) and layer(i.module) != layer(i.target):

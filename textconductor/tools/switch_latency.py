@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textconductor.protocol.defaults import DEFAULT_TEMPERATURE
+
 log = logging.getLogger(__name__)
 
 LEAD = 200  # characters of A before the move
@@ -27,7 +29,7 @@ FOLLOW = 200  # characters after it, in which B must arrive
 WINDOW = 20  # characters per judged window
 NATS = 5.0  # each window must favour B by this much (ln 150)
 CONFIRM = 2  # consecutive windows that must agree
-TEMPERATURE = 0.8
+TEMPERATURE = DEFAULT_TEMPERATURE  # as a performance starts
 OFFSETS = (1, 2, 3, 5, 7, 11, 13, 17, 19, 23)  # B = the style OFFSET places after A: 10 per style
 
 
