@@ -21,7 +21,7 @@ play: $(STAMP)
 	$(BIN)/textconductor play
 
 test: $(STAMP)
-	$(BIN)/ruff check textconductor tests
+	$(BIN)/ruff check textconductor tests examples
 	@# The hand model is assembled once (from mediapipe 0.10.21's wheel on PyPI) and cached; without
 	@# it the hand-photo tests skip rather than fail.
 	@$(BIN)/textconductor hands setup >/dev/null 2>&1 || echo "hand model not set up: hand-photo tests will skip"
@@ -32,7 +32,7 @@ bench: $(STAMP)
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/textconductor bench ui
 
 lint: $(STAMP)
-	$(BIN)/ruff check textconductor tests
+	$(BIN)/ruff check textconductor tests examples
 
 clean-venv:
 	rm -rf $(VENV)

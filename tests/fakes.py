@@ -5,7 +5,8 @@
   datagram with the engine's own `parse_packet`, records commands and rejections, and answers
   `/tc/ping` and `/tc/subscribe` with real `/tc/hello` and `/tc/params` messages;
 * `EngineProbe`: a second client of a real engine process (sends commands, reads what it publishes);
-* `RecordingSink`: a ControlSink that remembers every call.
+* `RecordingSink`: a ControlSink that remembers every call;
+* `FakeClock`: a clock moved by hand, for timing logic tested without sleeping.
 
 Why one set: each test folder once grew its own copies, which drifted (one fake answered pings,
 another subscriptions, one walked nested bundles, another did not). Decoding goes through the
@@ -216,6 +217,16 @@ class EngineProbe:
             time.sleep(0.05)
         raise AssertionError(f"engine never reached the state; last {last}")
 
+    def wait_hello(self, predicate: Callable[[protocol.Hello], bool] = lambda h: True,
+                   timeout: float = 15.0) -> protocol.Hello:
+        """The engine's hello, once it satisfies `predicate` (what the engine last received: raw
+        weights, enabled styles, the text's tail)."""
+        return self.wait_state(lambda hello, _params: predicate(hello), timeout)[0]
+
+    def wait_params(self, predicate: Callable[[protocol.Params], bool], timeout: float = 15.0) -> protocol.Params:
+        """The engine's params (temperature, mix, rate, ...), once they satisfy `predicate`."""
+        return self.wait_state(lambda _hello, params: predicate(params), timeout)[1]
+
     def close(self) -> None:
         self.sock.close()
 
@@ -271,3 +282,14 @@ class RecordingSink:
             out, self.calls = self.calls, []
         self.changed.clear()
         return out
+
+
+class FakeClock:
+    """A clock moved by hand (`clock.t += 1.5`): idle times and rate limits pass when the test says
+    so, however loaded the machine. Pass it wherever code takes `clock: Callable[[], float]`."""
+
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from tests.controllers.recording import RecordingSink
-from textconductor.controllers.autopilot import MAX_RADIUS, ActivitySink, Autopilot, wander, waypoint
+from tests.fakes import FakeClock, RecordingSink
+from textconductor.controllers.autopilot import MAX_RADIUS, Autopilot, wander, waypoint
 from textconductor.controllers.puck import puck_weights, style_positions
+from textconductor.protocol.controls import ActivitySink
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 24])
@@ -72,27 +73,19 @@ def test_no_styles_is_the_centre():
     assert wander(12.3, 0, []) == (0.0, 0.0)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_idle_then_wander_then_hand_over_then_resume():
-    clock = Clock()
+    clock = FakeClock()
     sink = RecordingSink(["a", "b", "c"])
     states = []
     pilot = Autopilot(idle_s=10, seed=2, glide_s=1.0, clock=clock, on_state=states.append)
     pilot.bind(sink)
     for _ in range(9):  # 9 s of nothing: still waiting
-        clock.now += 1
+        clock.t += 1
         assert pilot.tick() is None
-    clock.now += 1
+    clock.t += 1
     assert pilot.tick() is not None and pilot.active and states == [True]
     for _ in range(40):
-        clock.now += 0.05
+        clock.t += 0.05
         pilot.tick()
     moved = sink.take()
     assert len(moved) == 41 and all(c[0] == "puck" for c in moved)
@@ -102,14 +95,14 @@ def test_idle_then_wander_then_hand_over_then_resume():
     pilot.input_seen(puck=(0.5, -0.5))  # the performer grabs the puck
     assert not pilot.active and states == [True, False]
     for _ in range(99):  # 9.9 s: nothing from the autopilot at all
-        clock.now += 0.1
+        clock.t += 0.1
         assert pilot.tick() is None
     assert sink.take() == []
-    clock.now += 0.2
+    clock.t += 0.2
     first = pilot.tick()  # resumes: glides from where the performer left the puck
     assert first == pytest.approx((0.5, -0.5))
     for _ in range(30):
-        clock.now += 0.05
+        clock.t += 0.05
         pilot.tick()
     assert pilot.path_t == pytest.approx(path_t + 1.5)  # the path continues where it stopped
     assert pilot.last_point == pytest.approx(wander(pilot.path_t, 2, style_positions(3)))  # glide over
@@ -117,39 +110,39 @@ def test_idle_then_wander_then_hand_over_then_resume():
 
 def test_two_runs_with_the_same_seed_send_the_same_pucks():
     def run() -> list:
-        clock = Clock()
+        clock = FakeClock()
         sink = RecordingSink(["a", "b", "c", "d"])
         pilot = Autopilot(idle_s=1, seed=11, clock=clock)
         pilot.bind(sink)
         for _ in range(300):
-            clock.now += 0.05
+            clock.t += 0.05
             pilot.tick()
         return sink.take()
     assert run() == run()
 
 
 def test_a_stalled_timer_does_not_jump():
-    clock = Clock()
+    clock = FakeClock()
     sink = RecordingSink(["a", "b", "c"])
     pilot = Autopilot(idle_s=0, seed=0, glide_s=0, clock=clock)
     pilot.bind(sink)
     pilot.tick()
-    clock.now += 3600  # suspended for an hour
+    clock.t += 3600  # suspended for an hour
     pilot.tick()
     assert pilot.path_t <= 0.5
 
 
 def test_style_set_change_glides():
-    clock = Clock()
+    clock = FakeClock()
     sink = RecordingSink(["a", "b", "c"])
     pilot = Autopilot(idle_s=0, seed=0, glide_s=2.0, clock=clock)
     pilot.bind(sink)
     for _ in range(100):
-        clock.now += 0.05
+        clock.t += 0.05
         pilot.tick()
     before = pilot.last_point
     sink.styles = ["a", "b", "c", "d", "e"]  # two styles enabled: the circle is laid out anew
-    clock.now += 0.05
+    clock.t += 0.05
     after = pilot.tick()
     assert math.dist(before, after) < 0.05
 
@@ -220,10 +213,10 @@ def test_input_seen_blocks_a_tick_in_progress():
             super().set_puck(x, y)
 
     sink = Slow(["a", "b"])
-    clock = Clock()
+    clock = FakeClock()
     pilot = Autopilot(idle_s=5, clock=clock)
     pilot.bind(sink)
-    clock.now += 6
+    clock.t += 6
     t = threading.Thread(target=pilot.tick)
     t.start()
     assert entered.wait(5)

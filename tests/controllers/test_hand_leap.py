@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.controllers.test_hand_gestures import FIST, OPEN, PINCH
-from tests.controllers.test_hands_controller import RecordingSink
+from tests.fakes import RecordingSink
 from textconductor.controllers.hands.gestures import Gesture, classify
 from textconductor.controllers.hands.leap import LeapBox, LeapController, leap_available, leap_hand_points
 
@@ -54,7 +54,7 @@ def test_joints_map_to_the_21_landmarks() -> None:
 
 
 def test_recorded_frames_drive_the_puck_and_pause() -> None:
-    sink = RecordingSink()
+    sink = RecordingSink(["a", "b"])
     ctl = LeapController()
     ctl._sink = sink  # as start() would, without a connection
     recording = ([leap_hand(OPEN, -100.0, 250.0)] * 10 + [leap_hand(PINCH, -100.0 + 10 * i, 250.0) for i in range(20)]
@@ -109,7 +109,7 @@ def test_connection_events_reach_the_sink_and_failures_are_explained() -> None:
             self.disconnected = True
 
     conn = FakeConnection()
-    sink = RecordingSink()
+    sink = RecordingSink(["a", "b"])
     ctl = LeapController(connection_factory=lambda: conn)
     assert ctl.available() == (True, "")
     ctl.start(sink)

@@ -33,7 +33,7 @@ def colour_count(img: object, colour: str) -> int:
     return n
 
 
-def test_widget_polls_the_source_and_draws_the_hand(qtbot) -> None:  # noqa: ANN001
+def test_widget_polls_the_source_and_draws_the_hand(qtbot) -> None:
     current = [HandOverlay(status="no hand")]
     w = HandOverlayWidget(source=lambda: current[0], interval_ms=10)
     qtbot.addWidget(w)

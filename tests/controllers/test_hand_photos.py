@@ -80,20 +80,20 @@ def test_gestures_on_the_photos(detections: dict[str, object]) -> None:
     assert set(fists) <= {"none_1", "none_4", "call_1"} and {"none_1", "none_4"} & set(fists)
 
 
-def frame_clock():  # noqa: ANN201 - a fake 30 frames/s clock: hold times independent of the machine's load
+def frame_clock():  # a fake 30 frames/s clock: hold times independent of the machine's load
     c = itertools.count()
     return lambda: next(c) / 30.0
 
 
 def test_photo_drives_the_puck_through_the_controller(model: Path, detections: dict[str, object]) -> None:
     """four_2 held still for 15 frames in video mode: the puck settles where its palm is (mirrored)."""
-    from tests.controllers.test_hands_controller import RecordingSink
+    from tests.fakes import RecordingSink
 
     photo = HANDS / "four_2.jpg"
     expected = position_to_puck(observation_to_input(detections["four_2"], mirror=True).position, 0.6)
     ctl = HandController(HandSettings(grab="always"), source_factory=lambda: ImageFilesSource([photo], repeat=15),
                          tracker_factory=lambda: MediaPipeHandTracker(model, mode="video"), clock=frame_clock())
-    sink = RecordingSink()
+    sink = RecordingSink(["a", "b"])
     ctl.start(sink)
     ctl.join(120)
     assert ctl.overlay().status == "finished", ctl.overlay()
@@ -105,11 +105,11 @@ def test_photo_drives_the_puck_through_the_controller(model: Path, detections: d
 
 
 def test_fist_photo_pauses(model: Path) -> None:
-    from tests.controllers.test_hands_controller import RecordingSink
+    from tests.fakes import RecordingSink
 
     ctl = HandController(source_factory=lambda: ImageFilesSource([HANDS / "none_4.jpg"], repeat=20),
                          tracker_factory=lambda: MediaPipeHandTracker(model, mode="video"), clock=frame_clock())
-    sink = RecordingSink()
+    sink = RecordingSink(["a", "b"])
     ctl.start(sink)
     ctl.join(120)
     assert sink.controls == ["pause"] and sink.pucks == []  # a fist pauses and does not grab

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.controllers.test_hand_gestures import FIST, OPEN, PINCH, make_hand
+from tests.fakes import RecordingSink
 from textconductor.controllers.hands import (
     GestureMachine,
     HandController,
@@ -26,32 +27,6 @@ from textconductor.controllers.hands.tracking import ArraySource, CameraUnavaila
 
 W, H = 640, 480
 DT = 1 / 30
-
-
-class RecordingSink:
-    def __init__(self, fail: bool = False) -> None:
-        self.pucks: list[tuple[float, float]] = []
-        self.controls: list[str] = []
-        self.fail = fail
-        self.lock = threading.Lock()
-
-    def set_weights(self, weights: object) -> None:
-        pass
-
-    def set_puck(self, x: float, y: float) -> None:
-        with self.lock:
-            self.pucks.append((x, y))
-        if self.fail:
-            raise RuntimeError("engine gone")
-
-    def control(self, name: str, value: object = None) -> None:
-        with self.lock:
-            self.controls.append(name)
-        if self.fail:
-            raise RuntimeError("engine gone")
-
-    def enabled_styles(self) -> list[str]:
-        return ["a", "b"]
 
 
 def observation(hand: np.ndarray, cx: float = 0.5, cy: float = 0.5, size_px: float = 80.0) -> HandObservation:
@@ -155,7 +130,7 @@ class ReplayTracker:
         self.closed = True
 
 
-def fake_clock():  # noqa: ANN201
+def fake_clock():
     counter = itertools.count()
     return lambda: next(counter) * DT
 
@@ -164,7 +139,8 @@ def controller(observations: list, sink_frames: int | None = None, **kw: object)
     n = sink_frames or len(observations)
     frames = [np.zeros((4, 4, 3), np.uint8)] * n
     tracker = ReplayTracker(observations, kw.pop("fail_on", set()))  # type: ignore[arg-type]
-    ctl = HandController(kw.pop("settings", HandSettings()), source_factory=lambda: ArraySource(frames),  # type: ignore[arg-type]
+    ctl = HandController(kw.pop("settings", HandSettings()),  # type: ignore[arg-type]
+                         source_factory=lambda: ArraySource(frames),
                          tracker_factory=lambda: tracker, clock=fake_clock(), **kw)  # type: ignore[arg-type]
     return ctl, tracker
 
@@ -173,7 +149,7 @@ def test_controller_thread_drives_the_sink_and_publishes_the_overlay() -> None:
     seen: list[HandOverlay] = []
     obs = [observation(OPEN, 0.5, 0.6)] * 5 + [observation(PINCH, 0.3 + 0.01 * i, 0.6) for i in range(20)]
     ctl, tracker = controller(obs, on_overlay=seen.append)
-    sink = RecordingSink()
+    sink = RecordingSink(["a", "b"])
     ctl.start(sink)
     ctl.join(30)
     assert not ctl.running and tracker.closed
@@ -194,7 +170,7 @@ def test_a_raising_tracker_sink_or_callback_does_not_stop_tracking(caplog: pytes
     obs = [observation(FIST, 0.5, 0.6)] * 40
     ctl, _ = controller(obs, fail_on={0, 3, 7}, on_overlay=bad_callback,
                         settings=HandSettings(grab="always"))
-    sink = RecordingSink(fail=True)
+    sink = RecordingSink(["a", "b"], fail=True)
     ctl.start(sink)
     ctl.join(30)
     assert ctl.errors == 3 and ctl.frames == 37
@@ -206,7 +182,7 @@ def test_a_raising_tracker_sink_or_callback_does_not_stop_tracking(caplog: pytes
 def test_a_tracker_that_always_fails_ends_with_a_status_not_a_crash() -> None:
     obs = [observation(OPEN)] * 20
     ctl, _ = controller(obs, fail_on=set(range(20)), max_consecutive_errors=5)
-    ctl.start(RecordingSink())
+    ctl.start(RecordingSink(["a", "b"]))
     ctl.join(30)
     assert not ctl.running and ctl.overlay().status.startswith("error:")
 
@@ -222,7 +198,7 @@ def test_missing_camera_or_model_leaves_an_explained_status(which: str) -> None:
             RuntimeError("no hand-landmark model: run `textconductor hands setup`"))}
     ctl = HandController(**kw)  # type: ignore[arg-type]
     t0 = time.monotonic()
-    ctl.start(RecordingSink())
+    ctl.start(RecordingSink(["a", "b"]))
     assert time.monotonic() - t0 < 1.0  # start never waits for the device
     ctl.join(10)
     status = ctl.overlay().status
@@ -231,7 +207,7 @@ def test_missing_camera_or_model_leaves_an_explained_status(which: str) -> None:
 
 def test_default_controller_without_a_camera_runs_and_explains() -> None:
     ctl = HandController(camera=97)
-    ctl.start(RecordingSink())
+    ctl.start(RecordingSink(["a", "b"]))
     ctl.join(10)
     assert not ctl.running
     assert "camera 97" in ctl.overlay().status or "not installed" in ctl.overlay().status
@@ -245,7 +221,7 @@ def test_camera_source_explains_a_missing_camera() -> None:
         CameraSource(97)
 
 
-def test_available_names_the_missing_model(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+def test_available_names_the_missing_model(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     from textconductor.controllers.hands import tracking as hand_tracking
 
     monkeypatch.setattr(hand_tracking, "mediapipe_version", lambda: "1.2.2")
@@ -267,7 +243,7 @@ def test_overlay_reads_do_not_wait_for_tracking() -> None:
     frames = [np.zeros((4, 4, 3), np.uint8)] * 2
     ctl = HandController(source_factory=lambda: ArraySource(frames), tracker_factory=lambda: tracker,
                          clock=fake_clock())
-    ctl.start(RecordingSink())
+    ctl.start(RecordingSink(["a", "b"]))
     t0 = time.perf_counter()
     for _ in range(100):
         ctl.overlay()

@@ -8,7 +8,7 @@ import tomllib
 import mido
 import pytest
 
-from tests.controllers.recording import RecordingSink
+from tests.fakes import RecordingSink
 from textconductor.controllers.midi import (
     Action,
     Binding,

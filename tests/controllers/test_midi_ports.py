@@ -22,7 +22,7 @@ from pathlib import Path
 import mido
 import pytest
 
-from tests.controllers.recording import RecordingSink
+from tests.fakes import RecordingSink
 from textconductor.controllers.base import start_safely
 from textconductor.controllers.midi import MappingStore, MidiController, MidiUnavailable, Source, list_midi_inputs
 from textconductor.controllers.midi import ports as midi_ports
@@ -276,7 +276,7 @@ def test_jack_lists_ports_for_a_menu(jack_server):
 CLOSE_UNDER_TRAFFIC = """
 import sys, threading, time, mido
 from textconductor.controllers.midi import MidiController
-from tests.controllers.recording import RecordingSink
+from tests.fakes import RecordingSink
 
 class Busy(RecordingSink):
     def set_weights(self, w):

@@ -17,10 +17,11 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from tests.fakes import NAMES, FakeEngine, free_port
 from textconductor import protocol
-from textconductor.controllers.autopilot import ActivitySink, Autopilot
+from textconductor.controllers.autopilot import Autopilot
 from textconductor.controllers.osc_bridge import BridgeError, OscBridge
 from textconductor.controllers.osc_sink import OscSink, parse_engine_address
 from textconductor.controllers.puck import puck_weights, style_positions
+from textconductor.protocol.controls import ActivitySink
 
 
 @pytest.fixture

@@ -1,22 +1,21 @@
 """Frontend fixtures: a tiny real bank, a real engine process on loopback, a probe that asks the
-engine what it received, a fake publisher for deterministic rendering tests, and the window."""
+engine what it received, a fake publisher for deterministic rendering tests, and the window.
+
+The probe and the fake engine are the shared ones from tests/fakes.py; only the engine process
+(which needs this folder's bank) and the window are defined here."""
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from textconductor import protocol  # noqa: E402
-from textconductor.frontend.link import decode_outgoing  # noqa: E402
+from tests.fakes import EngineProbe, FakeEngine, free_port  # noqa: E402
 
 STYLES = ["psalm", "code", "verse"]
 
@@ -42,12 +41,6 @@ def make_styles(folder: Path, names: list[str] = STYLES) -> list[Path]:
 @pytest.fixture(scope="session")
 def style_files(tmp_path_factory) -> list[Path]:
     return make_styles(tmp_path_factory.mktemp("frontend-bank"))
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Engine:
@@ -77,64 +70,10 @@ class Engine:
                 self.proc.kill()
 
 
-class Probe:
-    """A second OSC client: pings the engine and reads its /tc/hello (raw weights as received)."""
-
-    def __init__(self, engine_port: int) -> None:
-        self.engine = ("127.0.0.1", engine_port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-
-    def send(self, address: str, *args) -> None:
-        self.sock.sendto(protocol.message(address, *args), self.engine)
-
-    def wait_hello(self, predicate=lambda h: True, timeout: float = 15.0) -> protocol.Hello:
-        """Ping until a hello satisfies predicate (the engine applies commands between ticks)."""
-        end = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < end:
-            self.send("/tc/ping")
-            t_ping = time.monotonic()
-            while time.monotonic() - t_ping < 0.3:
-                try:
-                    data = self.sock.recv(65536)
-                except TimeoutError:
-                    continue
-                for address, args in decode_outgoing(data):
-                    if address == protocol.OUT_HELLO:
-                        last = protocol.Hello.decode(args)
-                        if predicate(last):
-                            return last
-        raise AssertionError(f"no matching /tc/hello within {timeout} s; last: {last}")
-
-    def wait_params(self, predicate, timeout: float = 15.0) -> protocol.Params:
-        """Subscribe and read /tc/params until predicate holds."""
-        self.send("/tc/subscribe", self.sock.getsockname()[1])
-        end, last = time.monotonic() + timeout, None
-        try:
-            while time.monotonic() < end:
-                try:
-                    data = self.sock.recv(65536)
-                except TimeoutError:
-                    continue
-                for address, args in decode_outgoing(data):
-                    if address == protocol.OUT_PARAMS:
-                        last = protocol.Params.decode(args)
-                        if predicate(last):
-                            return last
-        finally:
-            self.send("/tc/unsubscribe", self.sock.getsockname()[1])
-        raise AssertionError(f"no matching /tc/params within {timeout} s; last: {last}")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @pytest.fixture(scope="module")
 def engine(style_files):
     e = Engine(style_files).start()
-    probe = Probe(e.port)
+    probe = EngineProbe(e.port)
     try:
         probe.wait_hello(timeout=60)  # torch import + load on a loaded machine
     except AssertionError:
@@ -147,7 +86,7 @@ def engine(style_files):
 
 @pytest.fixture
 def probe(engine):
-    p = Probe(engine.port)
+    p = EngineProbe(engine.port)
     yield p
     p.close()
 
@@ -187,66 +126,9 @@ def window(qtbot, engine):
     win.close()
 
 
-class FakeEngine:
-    """Publishes real engine messages (protocol encoders) to a frontend, and records what it sends."""
-
-    def __init__(self, names: list[str] = STYLES) -> None:
-        self.names = names
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.setblocking(False)
-        self.port = self.sock.getsockname()[1]
-        self.subscriber: tuple[str, int] | None = None
-        self.received: list[protocol.Command] = []
-        self.tick = 0
-        self.start_weights: list[float] = [1.0] + [0.0] * (len(names) - 1)  # what the hello on subscribe says
-
-    def poll(self) -> list[protocol.Command]:
-        """Read what the frontend sent; answer subscribe with hello + params + status."""
-        got = []
-        while True:
-            try:
-                data, addr = self.sock.recvfrom(65536)
-            except BlockingIOError:
-                break
-            for cmd in protocol.parse_packet(data, addr):
-                if isinstance(cmd, protocol.Command):
-                    got.append(cmd)
-                    if cmd.name == "subscribe":
-                        self.subscriber = (addr[0], cmd.args[1])
-                        self.send(self.hello())
-                        self.send(protocol.Params().encode())
-                        self.send(protocol.Status().encode())
-        self.received += got
-        return got
-
-    def hello(self, weights=None) -> bytes:
-        n = len(self.names)
-        w = np.asarray(weights if weights is not None else self.start_weights, np.float32)
-        assert len(w) == n
-        return protocol.Hello(self.names, np.ones(n, bool), w, "In the beginning").encode()
-
-    def send(self, data: bytes) -> None:
-        assert self.subscriber is not None, "the frontend has not subscribed"
-        self.sock.sendto(data, self.subscriber)
-
-    def make_tick(self, char: str, winner: int, rng: np.random.Generator) -> protocol.Tick:
-        from textconductor.protocol.charset import CHARS
-        n, v = len(self.names), len(CHARS)
-        dists = rng.dirichlet(np.full(v, 0.1), size=n).astype(np.float32)
-        mixed = dists.mean(0).astype(np.float32)
-        attr = np.full(n, 0.1 / max(n - 1, 1), np.float32)
-        attr[winner] = 0.9
-        self.tick += 1
-        return protocol.Tick(self.tick, char, attr, mixed, np.arange(n, dtype=np.int32), dists,
-                             np.full(n, 1 / n, np.float32))
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 @pytest.fixture
 def fake_engine():
-    f = FakeEngine()
+    """The engine's side of the wire, polled on the Qt event loop (no second thread to race it)."""
+    f = FakeEngine(STYLES, threaded=False, weights=[1.0] + [0.0] * (len(STYLES) - 1), history="In the beginning")
     yield f
     f.close()

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from tests.frontend.conftest import STYLES, open_window
 from textconductor.errors import UserError
-from textconductor.frontend.controller_api import ControllerUnavailable, InputReportingSink, WindowControllers
+from textconductor.frontend.controller_api import ControllerUnavailable, WindowControllers
+from textconductor.protocol.controls import ActivitySink
 
 
 def connect(qtbot, fake, controllers: WindowControllers):
@@ -154,7 +155,7 @@ def test_fake_midi_plays_the_window_through_the_menu(qtbot, fake_engine):
     hub.midi.port_actions["Fake 1"].trigger()
     midi = ports.opened[-1]
     assert hub.midi.controller is midi and midi.want == "Fake 1"
-    assert isinstance(midi.sink, InputReportingSink) and "/fake/midi.toml" in win.status.message.text()
+    assert isinstance(midi.sink, ActivitySink) and "/fake/midi.toml" in win.status.message.text()
     assert win.status.controllers.text() == "MIDI: fake"
     hub.set_autopilot(7.0, seed=1)
     pilot = pilots[-1]

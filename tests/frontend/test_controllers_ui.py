@@ -18,6 +18,7 @@ from PySide6.QtTest import QTest
 from tests.controllers.test_hand_gestures import OPEN, PINCH
 from tests.controllers.test_hands_controller import ReplayTracker, fake_clock, observation
 from tests.controllers.test_midi_ports import PortList, jack_server, wait_for  # noqa: F401 - a fixture
+from tests.fakes import FakeClock
 from tests.frontend.conftest import STYLES
 from tests.frontend.test_render import connect
 from textconductor.cli.window_controllers import autopilot_idle
@@ -43,16 +44,6 @@ def win(qtbot, fake_engine):
     w = connect(qtbot, fake_engine)
     yield w
     w.close()  # stops MIDI/hands threads
-
-
-class Clock:
-    """The autopilot's clock, moved by hand: idle time passes when the test says so, however loaded the machine."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def menu_texts(menu) -> list[str]:
@@ -222,8 +213,8 @@ def test_learn_target_of_walks_up_to_a_known_control(qtbot, win):
 # ---------------------------------------------------------------------------------------------
 # Autopilot
 
-def pilot(win, idle: float = 5.0) -> Clock:
-    clock = Clock()
+def pilot(win, idle: float = 5.0) -> FakeClock:
+    clock = FakeClock()
     win.controllers.clock = clock
     win.controllers.set_autopilot(idle, seed=3)
     return clock

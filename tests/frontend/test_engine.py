@@ -1,6 +1,6 @@
 """The frontend against a REAL engine process on loopback (tiny bank of three styles).
 
-What the engine received is read back through a second OSC client (`Probe`: /tc/ping -> /tc/hello
+What the engine received is read back through a second OSC client (`EngineProbe`: /tc/ping -> /tc/hello
 carries the raw weights as the engine last set them), never from the frontend's own state.
 """
 
@@ -13,7 +13,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QTextCursor
 
-from tests.frontend.conftest import STYLES, Engine, Probe, open_window
+from tests.fakes import EngineProbe
+from tests.frontend.conftest import STYLES, Engine, open_window
 
 
 def close(a, b, tol=0.02) -> bool:
@@ -117,7 +118,7 @@ def test_preset_save_and_recall_morphs(qtbot, window, probe, presets_file):
 
 def test_offline_and_reconnect(qtbot, style_files):
     eng = Engine(style_files).start()
-    probe = Probe(eng.port)
+    probe = EngineProbe(eng.port)
     try:
         win = open_window(qtbot, f"127.0.0.1:{eng.port}")
         qtbot.waitUntil(lambda: win.link.online and len(win.names) == 3, timeout=60000)

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests.fakes import FakeClock
 from textconductor import protocol
 from textconductor.frontend.events import Event
 from textconductor.frontend.performer import INTERACTION_GUARD_S, Performer
@@ -17,14 +18,6 @@ from textconductor.frontend.presets import PresetStore, smoothstep
 from textconductor.frontend.stream import TickStream
 
 NAMES = ["psalm", "code", "verse"]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class Recorder:
@@ -50,8 +43,8 @@ def hello(weights=(1.0, 0.0, 0.0), enabled=(True, True, True), names=NAMES, hist
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture

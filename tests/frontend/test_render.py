@@ -34,7 +34,7 @@ def test_text_and_bars_follow_published_ticks(qtbot, fake_engine):
     winners = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]
     ticks = [fake_engine.make_tick(c, w, rng) for c, w in zip(word, winners, strict=True)]
     for t in ticks:
-        fake_engine.send(t.encode())
+        fake_engine.publish(t.encode())
     qtbot.waitUntil(lambda: win.text.text().endswith(word), timeout=10000)
     # each character in the colour of the style with the largest attribution
     for k, w in enumerate(winners):
@@ -62,7 +62,7 @@ def test_burst_is_coalesced_and_complete(qtbot, fake_engine):
     win.bars.show_distribution = lambda *a, **k: (drawn.append(1), orig(*a, **k))
     packets = [fake_engine.make_tick(c, 0, rng).encode() for c in text]
     for p in packets:
-        fake_engine.send(p)
+        fake_engine.publish(p)
     qtbot.waitUntil(lambda: win.text.text().endswith(text), timeout=15000)
     assert win.ticks_received >= len(text)
     assert len(drawn) < len(text) / 2  # bars drawn per frame, not per tick
@@ -74,8 +74,8 @@ def test_garbage_from_the_engine_side_is_ignored(qtbot, fake_engine):
     short = protocol.Tick(1, "a", good.attribution, good.mixed[:50], good.active, good.dists[:, :50], good.weights)
     for junk in (b"", b"\x00\x01\x02", b"#bundle\x00garbage!", protocol.message("/tc/tick", 1, "a"), short.encode(),
                  protocol.message("/tc/status", "x"), protocol.message("/nope", 1.0)):
-        fake_engine.send(junk)
-    fake_engine.send(fake_engine.make_tick("Q", 0, np.random.default_rng(2)).encode())
+        fake_engine.publish(junk)
+    fake_engine.publish(fake_engine.make_tick("Q", 0, np.random.default_rng(2)).encode())
     qtbot.waitUntil(lambda: win.text.text().endswith("Q"), timeout=10000)
     assert win.link.online
     assert not win.text.text().endswith("aQ")  # the malformed tick was dropped
@@ -84,7 +84,7 @@ def test_garbage_from_the_engine_side_is_ignored(qtbot, fake_engine):
 
 def test_status_line_shows_engine_status(qtbot, fake_engine):
     win = connect(qtbot, fake_engine)
-    fake_engine.send(protocol.Status(tick=5, rate=14.5, step_ms=0.42, step_ms_max=1.5, active=2, rejected=7,
+    fake_engine.publish(protocol.Status(tick=5, rate=14.5, step_ms=0.42, step_ms_max=1.5, active=2, rejected=7,
                                      paused=True, subscribers=1).encode())
     qtbot.waitUntil(lambda: "rejected 7" in win.status.rejected.text(), timeout=10000)
     assert "14.5 ch/s" in win.status.rate.text() and "paused" in win.status.rate.text()

@@ -5,19 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 
+from tests.fakes import FakeClock
 from textconductor.protocol.ratelimit import Due, FailureLog, RateLimitedLog
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def test_first_of_each_key_at_once_then_at_most_every_period():
-    clock = Clock()
+    clock = FakeClock(100.0)
     rl = RateLimitedLog(every_s=5.0, clock=clock)
     assert rl.add("a") == Due(1, True)
     assert rl.add("b") == Due(1, True)  # a new kind is reported at once, whatever came before
@@ -33,7 +26,7 @@ def test_first_of_each_key_at_once_then_at_most_every_period():
 
 
 def test_log_appends_the_count_held_back(caplog):
-    clock = Clock()
+    clock = FakeClock(100.0)
     rl = RateLimitedLog(every_s=1.0, clock=clock)
     logger = logging.getLogger("test.ratelimit")
     with caplog.at_level(logging.WARNING):
@@ -64,7 +57,7 @@ def test_a_flood_from_many_threads_is_counted_exactly():
 
 
 def test_failure_log_first_with_traceback_then_counts(caplog):
-    clock = Clock()
+    clock = FakeClock(100.0)
     failures = FailureLog(logging.getLogger("test.failures"), "autopilot tick", every_s=10.0, clock=clock)
 
     def boom(n: int) -> int:

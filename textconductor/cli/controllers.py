@@ -33,7 +33,7 @@ def _port_arg(text: str) -> str | int:
     return int(text) if text.isdigit() else text
 
 
-def _osc_sink():  # noqa: ANN202 - the module
+def _osc_sink():  # the module
     try:
         from textconductor.controllers import osc_sink
     except ImportError as e:  # python-osc missing from a broken install: a sentence, not a traceback
@@ -156,7 +156,8 @@ def _learn_session(ctl, engine: OscSink, learned: threading.Event) -> int:
 
 
 def cmd_autopilot(a: argparse.Namespace) -> int:
-    from textconductor.controllers.autopilot import ActivitySink, Autopilot
+    from textconductor.controllers.autopilot import Autopilot
+    from textconductor.protocol.controls import ActivitySink
     seed = a.seed if a.seed is not None else random.randrange(2**31)
     engine = connect_engine(a.engine)
     pilot = Autopilot(idle_s=a.idle, seed=seed, leg_s=a.leg)
@@ -183,7 +184,8 @@ def cmd_osc_bridge(a: argparse.Namespace) -> int:
     engine = connect_engine(a.engine)
     if a.autopilot is None:
         return _run([bridge], [engine], engine)
-    from textconductor.controllers.autopilot import ActivitySink, Autopilot
+    from textconductor.controllers.autopilot import Autopilot
+    from textconductor.protocol.controls import ActivitySink
     pilot = Autopilot(idle_s=a.autopilot, seed=a.seed)
     return _run([pilot, bridge], [engine, ActivitySink(engine, pilot.input_seen)], engine)
 

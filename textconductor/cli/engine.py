@@ -43,7 +43,7 @@ def add_bank_args(p: argparse.ArgumentParser) -> None:
                    help="torch threads for stepping (default 1: leaves a core for the frontend)")
 
 
-def style_source(a: argparse.Namespace):  # noqa: ANN201 (the root's StyleSource, imported lazily)
+def style_source(a: argparse.Namespace):  # the root's StyleSource, imported lazily
     """The --bank/--styles/--checkpoints options as the root's StyleSource."""
     from textconductor.engine.root import StyleSource
     return StyleSource(bank=Path(a.bank) if a.bank else None, styles=tuple(a.styles or ()),
@@ -82,13 +82,13 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
                    help="load everything, then wait for SIGUSR1 before listening (a warm spare for `play`)")
 
 
-def _settings(a: argparse.Namespace):  # noqa: ANN202 (the root's Settings, imported lazily)
+def _settings(a: argparse.Namespace):  # the root's Settings, imported lazily
     from textconductor.engine.root import Settings
     return Settings(rate=a.rate, temperature=a.temperature, mix=a.mix, threshold=a.threshold, top_p=a.top_p,
                     seed=a.seed, resync_chars=a.resync_chars, weights=tuple(a.weights or ()), prime=a.prime)
 
 
-def _live(a: argparse.Namespace):  # noqa: ANN202 (the root's Live, imported lazily)
+def _live(a: argparse.Namespace):  # the root's Live, imported lazily
     from textconductor.engine.record import new_path
     from textconductor.engine.root import Live
     from textconductor.engine.runner import terminal_echo

@@ -11,10 +11,9 @@ import argparse
 import logging
 from pathlib import Path
 
-from textconductor.protocol import DEFAULT_HOST, DEFAULT_PORT
+from textconductor.cli.args import DEFAULT_ENGINE, nonnegative_float
 
 log = logging.getLogger(__name__)
-DEFAULT_ENGINE = f"{DEFAULT_HOST}:{DEFAULT_PORT}"
 SCREENSHOT_DIR = Path("docs") / "screenshots"  # relative to where it is run: the checkout
 
 
@@ -25,18 +24,11 @@ def cmd_ui(a: argparse.Namespace) -> int:
     if isinstance(midi, str) and midi.isdigit():
         midi = int(midi)  # an index into the MIDI menu's (and `midi --list`'s) port list
 
-    def start(win) -> None:  # noqa: ANN001 - a MainWindow (Qt is imported only by run_ui)
+    def start(win) -> None:  # a MainWindow (Qt is imported only by run_ui)
         start_controllers(win, a.fullscreen, midi=midi, midi_on=a.midi is not None, midi_api=a.midi_api,
                           autopilot=a.autopilot, no_autopilot=a.no_autopilot, hands=a.hands, camera=a.camera)
     return run_ui(a.engine, a.listen_port, a.fullscreen, a.talk, a.output_window, controllers=real_controllers(),
                   start_controllers=start)
-
-
-def _nonneg(text: str) -> float:
-    v = float(text)
-    if not v >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0 seconds, got {text}")
-    return v
 
 
 def cmd_screenshots(a: argparse.Namespace) -> int:
@@ -65,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="play from this MIDI input (name, part of one, or index; alone: the first port)")
     c.add_argument("--midi-api", help="rtmidi API, e.g. UNIX_JACK or LINUX_ALSA (default: mido's default)")
     pilot = c.add_mutually_exclusive_group()
-    pilot.add_argument("--autopilot", type=_nonneg, metavar="SECONDS",
+    pilot.add_argument("--autopilot", type=nonnegative_float, metavar="SECONDS",
                        help="the puck wanders after SECONDS without input (default: on in --fullscreen, "
                             "after [autopilot] idle_s of frontend.toml)")
     pilot.add_argument("--no-autopilot", action="store_true", help="no autopilot, not even in --fullscreen")

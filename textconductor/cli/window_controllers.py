@@ -57,7 +57,7 @@ class MidiBackend:
         return str(midi_mod.MappingStore(self.mapping_path).path)
 
 
-def open_hands(camera: int):  # noqa: ANN201 - a HandTracker; the import is heavy (numpy, cv2 on start)
+def open_hands(camera: int):  # a HandTracker; the import is heavy (numpy, cv2 on start)
     """A hand tracker for webcam `camera`, not started (imported here: only `--hands` pays for it)."""
     from textconductor.controllers.hands import HandController
     return HandController(camera=camera)

@@ -9,7 +9,7 @@ For the gallery: the piece keeps moving for days, unattended. Two parts:
   settles in) and drifts through mixtures in between. Same seed and styles -> same path.
 * `Autopilot` (the shell): counts idle time, and once `idle_s` passed without real input it
   advances path time and calls `sink.set_puck`. `input_seen()` (called for every real input,
-  e.g. through `ActivitySink`) stops it at once; it resumes after the idle time again, gliding
+  e.g. through `protocol.controls.ActivitySink`) stops it at once; it resumes after the idle time again, gliding
   from where the performer left the puck and continuing its path where it stopped.
 
 Drive it either with its own thread (`start`) or by calling `tick()` from a UI timer.
@@ -22,7 +22,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from textconductor.controllers.base import Controller, ControlSink, guarded
 from textconductor.controllers.puck import clamp_to_disc, style_positions
@@ -199,30 +199,3 @@ class Autopilot(Controller):
             self.last_point = (x, y)
             sink.set_puck(x, y)
             return x, y
-
-
-class ActivitySink:
-    """Wraps a ControlSink: forwards everything and reports each call as real input.
-
-    Give real controllers (MIDI, osc-bridge, hands) this sink and the autopilot the raw one, so
-    any real input takes over from the autopilot at once.
-    """
-
-    def __init__(self, sink: ControlSink, on_input: Callable[..., None]) -> None:
-        self.sink = sink
-        self.on_input = on_input
-
-    def set_weights(self, weights: Mapping[str, float]) -> None:
-        self.on_input()
-        self.sink.set_weights(weights)
-
-    def set_puck(self, x: float, y: float) -> None:
-        self.on_input(puck=(x, y))
-        self.sink.set_puck(x, y)
-
-    def control(self, name: str, value: float | str | None = None) -> None:
-        self.on_input()
-        self.sink.control(name, value)
-
-    def enabled_styles(self) -> list[str]:
-        return self.sink.enabled_styles()

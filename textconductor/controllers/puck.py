@@ -21,13 +21,12 @@ def style_positions(n: int) -> list[tuple[float, float]]:
 
 
 def puck_weights(x: float, y: float, names: Sequence[str]) -> dict[str, float]:
-    """Weights (0..1, summing to 1) of the styles `names`, placed by `style_positions`, for the puck at (x, y)."""
-    if not names:
-        return {}
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError("puck position must be finite")
-    w = puck_geometry.puck_weights((x, y), puck_geometry.style_positions(len(names)))
-    return {name: float(v) for name, v in zip(names, w, strict=True)}
+    """Weights (0..1, summing to 1) of the styles `names`, placed by `style_positions`, for the puck at (x, y).
+
+    Raises ValueError for a non-finite position. Delegates to `puck_geometry.weights_by_name`, the one
+    definition the window and the engine client use too.
+    """
+    return puck_geometry.weights_by_name(x, y, names)
 
 
 def clamp_to_disc(x: float, y: float, radius: float = 1.0) -> tuple[float, float]:

@@ -57,7 +57,7 @@ class BarsItem(pg.GraphicsObject):
                            if highlight is not None and 0 <= highlight < self.n else None)
         self.update()
 
-    def paint(self, p, *args) -> None:  # noqa: ANN001 (Qt signature)
+    def paint(self, p, *args) -> None:  # (Qt signature)
         p.setPen(Qt.PenStyle.NoPen)
         for brush, rects in self._groups:
             p.setBrush(brush)

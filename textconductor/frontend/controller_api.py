@@ -15,11 +15,12 @@ Nothing here imports Qt.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from textconductor.errors import UserError
+from textconductor.protocol.controls import ControlSink
 
 Point = tuple[float, float]
 
@@ -28,16 +29,9 @@ class ControllerUnavailable(UserError):
     """A controller cannot work on this machine; the message says why, in the performer's words."""
 
 
-class Sink(Protocol):
-    """The vocabulary a controller plays the window with (the same as controllers.base.ControlSink)."""
-
-    def set_weights(self, weights: Mapping[str, float]) -> None: ...
-
-    def set_puck(self, x: float, y: float) -> None: ...
-
-    def control(self, name: str, value: float | str | None = None) -> None: ...
-
-    def enabled_styles(self) -> list[str]: ...
+# The vocabulary a controller plays the window with: the protocol's one `ControlSink`, which the
+# frontend may import (it sits below both), under the name the window's code has always used.
+Sink = ControlSink
 
 
 class Controller(Protocol):
@@ -136,27 +130,3 @@ class WindowControllers:
     midi: MidiPorts | None = None
     autopilot: AutopilotFactory | None = None
     hands: HandsFactory | None = None
-
-
-class InputReportingSink:
-    """Forwards to `sink` and reports each call as real input (so MIDI or a hand takes over from the
-    autopilot at once). The autopilot itself gets the raw sink: its own moves are not input."""
-
-    def __init__(self, sink: Sink, on_input: Callable[..., None]) -> None:
-        self.sink = sink
-        self.on_input = on_input
-
-    def set_weights(self, weights: Mapping[str, float]) -> None:
-        self.on_input()
-        self.sink.set_weights(weights)
-
-    def set_puck(self, x: float, y: float) -> None:
-        self.on_input(puck=(x, y))
-        self.sink.set_puck(x, y)
-
-    def control(self, name: str, value: float | str | None = None) -> None:
-        self.on_input()
-        self.sink.control(name, value)
-
-    def enabled_styles(self) -> list[str]:
-        return self.sink.enabled_styles()

@@ -13,14 +13,13 @@ learned, a MIDI status change, the autopilot handing over) are Qt signals, so Qt
 What counts as input for the autopilot: a drag on the puck or a slider, the control panel, any key
 or mouse press in the window (an application event filter, installed only while the autopilot or
 MIDI learn is on, so an idle window pays nothing), and every call MIDI or the hands make (wrapped in
-`InputReportingSink`). The autopilot itself calls the window's `set_puck` directly, which raises none
+`protocol.controls.ActivitySink`). The autopilot itself calls the window's `set_puck` directly, which raises none
 of these, so its own moves never count as input.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +32,6 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 from textconductor.frontend.controller_api import (
     Controller,
     HandTracker,
-    InputReportingSink,
     Point,
     Sink,
     Wanderer,
@@ -45,6 +43,8 @@ from textconductor.frontend.panels import StatusLine
 from textconductor.frontend.performer import Performer
 from textconductor.frontend.puck import PuckWidget
 from textconductor.frontend.theme import Theme
+from textconductor.protocol.controls import ActivitySink
+from textconductor.protocol.ratelimit import FailureLog
 
 log = logging.getLogger(__name__)
 
@@ -68,30 +68,6 @@ class HubParts:
     input_signals: Sequence[SignalInstance]  # the window's own widgets reporting real input
     style_label: Callable[[str], str]  # a style's name as the performer reads it
     other_windows: Callable[[], Sequence[QWidget]]  # further windows whose input counts (output window)
-
-
-class _RateLimited:
-    """Logs a failure of a timer callback once with its traceback, then a count at most every 10 s:
-    a broken autopilot tick at 20 Hz must not flood the log, nor stop the timer."""
-
-    def __init__(self, what: str, every_s: float = 10.0) -> None:
-        self.what, self.every_s = what, every_s
-        self.count, self._suppressed, self._last = 0, 0, -math.inf
-
-    def call(self, fn: Callable[[], object]) -> None:
-        try:
-            fn()
-        except Exception as e:  # noqa: BLE001 - a controller must never take the window down
-            self.count += 1
-            now = time.monotonic()
-            if self.count == 1:
-                self._last = now
-                log.error("%s failed (continuing): %s", self.what, e, exc_info=e)
-            elif now - self._last >= self.every_s:
-                n, self._suppressed, self._last = self._suppressed + 1, 0, now
-                log.error("%s failed %d more time(s), last: %r", self.what, n, e)
-            else:
-                self._suppressed += 1
 
 
 class ControllerHub(QObject):
@@ -121,7 +97,7 @@ class ControllerHub(QObject):
         self._pilot_timer = QTimer(self)
         self._pilot_timer.setInterval(PILOT_INTERVAL_MS)
         self._pilot_timer.timeout.connect(self._pilot_tick)
-        self._pilot_guard = _RateLimited("autopilot tick (window)")
+        self._pilot_guard = FailureLog(log, "autopilot tick (window)")  # a broken 20 Hz tick must not flood the log
         self._hands_timer = QTimer(self)
         self._hands_timer.setInterval(HANDS_WATCH_MS)
         self._hands_timer.timeout.connect(self._watch_hands)
@@ -253,7 +229,7 @@ class ControllerHub(QObject):
             return False
         self.hands = ctl
         self.hands_state = "starting"
-        ctl.start(InputReportingSink(self.parts.sink, self.input_seen))
+        ctl.start(ActivitySink(self.parts.sink, self.input_seen))
         puck = self.parts.puck
         ov = HandOverlayWidget(source=ctl.overlay, parent=puck)
         ov.setObjectName("hand-overlay")
@@ -327,7 +303,7 @@ class ControllerHub(QObject):
         top = w.window()
         return top is self.parts.window or any(top is o for o in self.parts.other_windows())
 
-    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
         t = ev.type()
         if t not in INPUT_EVENTS and t != QEvent.Type.ShortcutOverride and not (
                 t == QEvent.Type.MouseMove and isinstance(ev, QMouseEvent)

@@ -6,7 +6,7 @@ timer, on the GUI thread: the tracking thread is never waited for, and no cross-
 
 It draws any `HandPicture` (controller_api.py) and never imports the controllers: the frontend sits
 below them. The skeleton's topology is MediaPipe's fixed 21-point hand, copied here as
-`HAND_CONNECTIONS`; a test checks it still equals `controllers.hand_gestures.CONNECTIONS`.
+`HAND_CONNECTIONS`; a test checks it still equals `controllers.hands.gestures.CONNECTIONS`.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ class HandOverlayWidget(QWidget):
         if self._source is not None:
             self.set_overlay(self._source())
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, event: object) -> None:
         p = QPainter(self)
         try:
             p.fillRect(self.rect(), QColor("#202124"))
@@ -130,7 +130,7 @@ class FollowCorner(QObject):
         self.child.move(max(0, self.host.width() - self.child.width() - m),
                         max(0, self.host.height() - self.child.height() - m))
 
-    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:
         if obj is self.host and ev.type() == QEvent.Type.Resize:
             self.place()
         return False

@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
         look = self.looks.get(name)
         return look.display if look else name
 
-    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+    def keyPressEvent(self, e: QKeyEvent) -> None:
         """Enter starts typing into the stream. Not a QShortcut: it would steal Enter from the prime field."""
         if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.controls.prime_edit.hasFocus():
             self.controls.prime_edit.setFocus()
@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
         self.output_action.setChecked(self.output is not None)
         return self.output
 
-    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, e: QCloseEvent) -> None:
         self.controllers.shutdown()
         self.show_output_window(False)
         self.link.stop()

@@ -20,7 +20,8 @@ from PySide6.QtGui import QAction, QActionGroup, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
 from textconductor.errors import UserError
-from textconductor.frontend.controller_api import ControllerUnavailable, InputReportingSink, MidiInput, MidiPorts
+from textconductor.frontend.controller_api import ControllerUnavailable, MidiInput, MidiPorts
+from textconductor.protocol.controls import ActivitySink
 
 if TYPE_CHECKING:
     from textconductor.frontend.controller_hub import ControllerHub
@@ -199,7 +200,7 @@ class MidiMenu(QObject):
             self._populate(None, reason)
             return False
         try:
-            ctl.start(InputReportingSink(hub.parts.sink, hub.input_seen))
+            ctl.start(ActivitySink(hub.parts.sink, hub.input_seen))
         except Exception as e:  # noqa: BLE001 - a controller must never take the window down
             log.error("MIDI failed to start: %s", e, exc_info=e)
             hub.say(f"MIDI could not start: {e}", None)

@@ -47,6 +47,6 @@ class OutputWindow(QWidget):
             self.resize(1280, 720)
             self.show()
 
-    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, e: QCloseEvent) -> None:
         self.closed.emit()
         super().closeEvent(e)

@@ -1,6 +1,6 @@
 """The puck: enabled styles on a circle, a draggable puck, lines showing each style's weight.
 
-The widget only draws and reports drags; the weight law is `puck_math.puck_weights`. When weights
+The widget only draws and reports drags; the weight law is `puck_geometry.puck_weights`. When weights
 come from elsewhere (sliders, presets, MIDI) the window calls `show_weights`, which moves the puck
 to the weights' centroid for display without recomputing weights from it: the lines always show
 the weights actually sent.

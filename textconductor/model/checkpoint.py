@@ -160,7 +160,7 @@ def load_tensors(path: str | Path, shapes: dict[str, tuple[int, ...]], allow_ext
                 out[name] = t.float()
     except CheckpointError:
         raise
-    except Exception as e:  # safetensors raises its own error types for malformed files
+    except Exception as e:  # noqa: BLE001 - safetensors raises its own error types for malformed files
         raise CheckpointError(f"{path}: corrupt safetensors data ({e})") from None
     bad = [k for k, v in out.items() if not torch.isfinite(v).all()]
     if bad:

@@ -8,7 +8,7 @@ beside the command table they end up in, so the two cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from textconductor.protocol.commands import MIX_MODES, RATE_RANGE, TEMPERATURE_RANGE
@@ -43,3 +43,32 @@ class ControlSink(Protocol):
 
     def enabled_styles(self) -> list[str]:
         """Names of the styles currently enabled (on the sliders and the puck), in order."""
+
+
+class ActivitySink:
+    """Wraps a ControlSink: forwards everything and reports each call as real input.
+
+    Give real controllers (MIDI, osc-bridge, hands) this sink and the autopilot the raw one, so any
+    real input takes over from the autopilot at once; the autopilot's own moves are not input. It
+    lives here, beside `ControlSink`, because the window (frontend) and the headless command lines
+    (controllers) both wrap their sinks with it and neither layer may import the other.
+    """
+
+    def __init__(self, sink: ControlSink, on_input: Callable[..., None]) -> None:
+        self.sink = sink
+        self.on_input = on_input
+
+    def set_weights(self, weights: Mapping[str, float]) -> None:
+        self.on_input()
+        self.sink.set_weights(weights)
+
+    def set_puck(self, x: float, y: float) -> None:
+        self.on_input(puck=(x, y))
+        self.sink.set_puck(x, y)
+
+    def control(self, name: str, value: float | str | None = None) -> None:
+        self.on_input()
+        self.sink.control(name, value)
+
+    def enabled_styles(self) -> list[str]:
+        return self.sink.enabled_styles()

@@ -84,7 +84,7 @@ def bench_ui(seconds: float = 5.0, styles: int = 8, active: int = 4, rate: float
     class PaintCounter(QObject):
         count = 0
 
-        def eventFilter(self, obj, ev):  # noqa: ANN001
+        def eventFilter(self, obj, ev):
             if ev.type() == QEvent.Type.Paint:
                 PaintCounter.count += 1
             return False

@@ -35,7 +35,7 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
-def _pump_until(pred, timeout: float) -> bool:  # noqa: ANN001
+def _pump_until(pred, timeout: float) -> bool:
     from PySide6.QtWidgets import QApplication
     end = time.monotonic() + timeout
     while time.monotonic() < end:

@@ -27,30 +27,9 @@ from textconductor.controllers.hands.machine import (
     apply_actions,
     observation_to_input,
 )
+from textconductor.protocol.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
-
-
-class _RateLimitedLog:
-    """At most one log line per `period_s` per key, with a count of what was suppressed.
-
-    Why: a camera that stops giving frames or an engine that went away fails on every frame, 30 times a
-    second; one line every few seconds says the same without flooding the log.
-    """
-
-    def __init__(self, period_s: float = 5.0) -> None:
-        self.period_s = period_s
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def warning(self, key: str, msg: str, *args: object, exc: bool = False) -> None:
-        now = time.monotonic()
-        if now - self._last.get(key, -1e9) >= self.period_s:
-            n = self._suppressed.pop(key, 0)
-            log.warning(msg + (f" ({n} more since the last report)" if n else ""), *args, exc_info=exc)
-            self._last[key] = now
-        else:
-            self._suppressed[key] = self._suppressed.get(key, 0) + 1
 
 
 class HandController(Controller):
@@ -83,7 +62,9 @@ class HandController(Controller):
         self._thread: threading.Thread | None = None
         self._latencies: deque[float] = deque(maxlen=300)
         self._frame_times: deque[float] = deque(maxlen=30)
-        self._rl = _RateLimitedLog()
+        # A camera that stops giving frames or an engine that went away fails on every frame, 30 times a
+        # second: one line per kind every 5 s says the same without flooding the log.
+        self._rl = RateLimitedLog(every_s=5.0)
         self.frames = 0
         self.frames_with_hand = 0
         self.errors = 0
@@ -165,7 +146,7 @@ class HandController(Controller):
             try:
                 cb(ov)
             except Exception:  # noqa: BLE001 - a broken callback must not stop tracking
-                self._rl.warning("overlay-callback", "hand overlay callback raised", exc=True)
+                self._rl.log(log, logging.WARNING, "overlay-callback", "hand overlay callback raised", exc_info=True)
 
     def _status(self, status: str) -> None:
         self._set_overlay(replace(self.overlay(), status=status, landmarks=(), gesture="none", t=self._clock()))
@@ -198,7 +179,7 @@ class HandController(Controller):
                         log.debug("closing %r failed", obj, exc_info=True)
 
     def _sink_failed(self, kind: str) -> None:
-        self._rl.warning("sink", "control sink raised on %s", kind, exc=True)
+        self._rl.log(log, logging.WARNING, "sink", "control sink raised on %s", kind, exc_info=True)
 
     def _loop(self, source: object, tracker: object, sink: ControlSink) -> None:
         machine = GestureMachine(self.settings)
@@ -212,7 +193,7 @@ class HandController(Controller):
                     return
                 empty_reads += 1
                 if empty_reads == 30:
-                    self._rl.warning("camera", "camera gives no frames")
+                    self._rl.log(log, logging.WARNING, "camera", "camera gives no frames")
                     self._status("camera gives no frames")
                 time.sleep(0.03)
                 continue
@@ -228,7 +209,7 @@ class HandController(Controller):
             except Exception as e:  # noqa: BLE001 - one bad frame must not end tracking
                 self.errors += 1
                 consecutive += 1
-                self._rl.warning("frame", "hand tracking failed on a frame: %s", e, exc=True)
+                self._rl.log(log, logging.WARNING, "frame", "hand tracking failed on a frame: %s", e, exc_info=True)
                 if consecutive >= self._max_errors:
                     log.error("hand tracking stopped after %d failing frames in a row", consecutive)
                     self._status(f"error: {e}")

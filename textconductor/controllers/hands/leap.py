@@ -128,7 +128,7 @@ class LeapController(Controller):
             if self._connection_factory is not None:
                 conn = self._connection_factory()
             else:
-                import leap  # noqa: PLC0415 - optional, only when offered
+                import leap  # optional, only when offered
 
                 conn = leap.Connection()
             conn.add_listener(_Listener(self))  # type: ignore[attr-defined]

@@ -70,7 +70,7 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-def _import_mediapipe():  # noqa: ANN202 - the module object
+def _import_mediapipe():  # the module object
     # Quieten the C++ side (glog, TFLite) before it is loaded; the user may still override.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -82,7 +82,7 @@ def _import_mediapipe():  # noqa: ANN202 - the module object
     return mp, BaseOptions, vision
 
 
-def _import_cv2():  # noqa: ANN202 - the module object
+def _import_cv2():  # the module object
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     try:
         import cv2

@@ -234,5 +234,5 @@ class MidiController(Controller):
         if port is not None:
             try:
                 port.close()
-            except Exception as e:  # a pulled device may fail to close cleanly
+            except Exception as e:  # noqa: BLE001 - a pulled device may fail to close in any way
                 log.debug("closing MIDI port: %s", e)

@@ -90,7 +90,7 @@ class PortWatch:
         if self._midi_in is not None:
             try:
                 self._midi_in.delete()
-            except Exception as e:  # already gone with its server
+            except Exception as e:  # noqa: BLE001 - already gone with its server, in any way
                 log.debug("closing the port watch: %s", e)
             self._midi_in = None
 
