@@ -74,7 +74,7 @@ def cmd_train_bank(a: argparse.Namespace) -> int:
 def cmd_bank_report(a: argparse.Namespace) -> int:
     from textconductor.assets import BANK_DIR
     from textconductor.tools.bank_report import report, write_into
-    tables = report(Path(a.corpora), Path(a.bank) if a.bank else BANK_DIR)
+    tables = report(Path(a.corpora), Path(a.bank) if a.bank else BANK_DIR, Path(a.before) if a.before else None)
     if a.write:
         write_into(Path(a.write), tables)
         print(f"wrote the tables into {a.write}")
@@ -164,10 +164,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "only the stages after settle")
     b.set_defaults(func=cmd_train_bank)
 
-    r = sub.add_parser("bank-report", help="measure the bank: bits/char vs n-gram, identifiability, mixing",
+    r = sub.add_parser("bank-report", help="measure the bank: bits/char vs n-gram, identifiability, mixing, "
+                                           "switch latency",
                        description="Regenerates the measured tables of docs/models.md in one run.")
     r.add_argument("--corpora", required=True, help="folder with NAME.txt per style (../shared/corpora)")
     r.add_argument("--bank", help="folder of checkpoints (default: the bundled bank)")
+    r.add_argument("--before", metavar="DIR",
+                   help="an earlier bank to measure switch latency beside, with the same judge and experiments")
     r.add_argument("--write", metavar="DOC", help="replace the generated part of this markdown file (docs/models.md)")
     r.set_defaults(func=cmd_bank_report)
 
