@@ -5,6 +5,8 @@
   datagram with the engine's own `parse_packet`, records commands and rejections, and answers
   `/tc/ping` and `/tc/subscribe` with real `/tc/hello` and `/tc/params` messages;
 * `EngineProbe`: a second client of a real engine process (sends commands, reads what it publishes);
+* `subscriber_socket()` and `next_tick()`: a bare subscriber for an in-process engine, which must
+  know the subscriber's address before it has a port for a probe to send to;
 * `RecordingSink`: a ControlSink that remembers every call;
 * `FakeClock`: a clock moved by hand, for timing logic tested without sleeping.
 
@@ -33,6 +35,27 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def subscriber_socket(timeout: float = 5.0) -> socket.socket:
+    """A UDP socket on loopback to name as an engine's subscriber; `recv` gives up after `timeout` s."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(timeout)
+    return sock
+
+
+def next_tick(sock: socket.socket) -> protocol.Tick:
+    """The next tick to arrive on `sock`, skipping every other message.
+
+    Walked with the protocol's `unpack`, like every receiver, so a tick inside a bundle counts too
+    and damage fails the test instead of being read half-way. The socket's timeout bounds the wait.
+    """
+    while True:
+        for m in protocol.unpack(sock.recv(protocol.MAX_PACKET)):
+            assert isinstance(m, protocol.Message), f"the engine sent something undecodable: {m}"
+            if m.address == protocol.OUT_TICK:
+                return protocol.Tick.decode(m.args)
 
 
 class FakeEngine:

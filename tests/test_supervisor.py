@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from tests.engine.conftest import Client, free_port, make_bank
+from tests.engine.conftest import make_bank
+from tests.fakes import EngineProbe, free_port
 from textconductor.protocol import Hello, Tick
 from textconductor.supervisor import Supervisor
 
@@ -74,7 +75,7 @@ def subscribe(client, timeout=60):
 
 def test_engine_kill_9_resumes_within_2s_with_its_state(tmp_path):
     play = Play(tmp_path, "--headless")
-    client = Client(play.port)
+    client = EngineProbe(play.port)
     try:
         play.wait_log("standby: loaded")
         subscribe(client)
@@ -130,7 +131,7 @@ def test_engine_kill_9_resumes_within_2s_with_its_state(tmp_path):
 def test_frontend_kill_leaves_the_engine_playing(tmp_path):
     pytest.importorskip("PySide6")
     play = Play(tmp_path, env={"QT_QPA_PLATFORM": "offscreen"})
-    client = Client(play.port)
+    client = EngineProbe(play.port)
     try:
         play.wait_log("started frontend")
         subscribe(client)

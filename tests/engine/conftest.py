@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -10,12 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from pythonosc.osc_bundle import OscBundle
-from pythonosc.osc_message import OscMessage
 
+from tests.fakes import EngineProbe, free_port
 from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.model.checkpoint import CheckpointMeta, save_checkpoint
-from textconductor.protocol import message
 
 STYLES = ["alpha", "beta", "gamma"]
 
@@ -38,66 +35,6 @@ def tiny_bank(tmp_path_factory) -> list[Path]:
     return make_bank(tmp_path_factory.mktemp("bank"))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Client:
-    """A second-process view of the engine: a UDP socket that sends commands and collects output."""
-
-    def __init__(self, engine_port: int) -> None:
-        self.engine = ("127.0.0.1", engine_port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-
-    def send(self, address: str, *args) -> None:
-        self.sock.sendto(message(address, *args), self.engine)
-
-    def raw(self, data: bytes) -> None:
-        self.sock.sendto(data, self.engine)
-
-    def messages(self, timeout: float = 0.5, at_most: float | None = None):
-        """Yield (address, params) until nothing arrives for `timeout` seconds, or `at_most` seconds
-        have passed (a steady stream of ticks may never leave a gap)."""
-        self.sock.settimeout(timeout)
-        end = time.monotonic() + at_most if at_most is not None else None
-        while end is None or time.monotonic() < end:
-            try:
-                data = self.sock.recv(1 << 16)
-            except TimeoutError:
-                return
-            for m in _flatten(data):
-                yield m.address, tuple(m.params)
-
-    def wait_for(self, address: str, predicate=lambda p: True, timeout: float = 10.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for addr, params in self.messages(0.2):
-                if addr == address and predicate(params):
-                    return params
-                if time.monotonic() > deadline:
-                    break
-        raise AssertionError(f"no {address} matching within {timeout}s")
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-def _flatten(data: bytes):
-    if OscBundle.dgram_is_bundle(data):
-        for item in OscBundle(data):
-            if isinstance(item, OscBundle):
-                yield from _flatten(item.dgram)
-            else:
-                yield item
-    else:
-        yield OscMessage(data)
-
-
 @pytest.fixture
 def engine(tiny_bank):
     """A real `textconductor engine` process; yields (process, port)."""
@@ -105,19 +42,19 @@ def engine(tiny_bank):
     proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
                              "--port", str(port), "--rate", "200", "--seed", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    client = Client(port)
+    probe = EngineProbe(port)
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
             assert proc.poll() is None, proc.stderr.read()
-            client.send("/tc/ping")
-            if any(a == "/tc/hello" for a, _ in client.messages(0.3)):
+            probe.send("/tc/ping")
+            if any(a == "/tc/hello" for a, _ in probe.messages(0.3)):
                 break
         else:
             raise AssertionError("engine did not answer /tc/ping")
         yield proc, port
     finally:
-        client.close()
+        probe.close()
         proc.terminate()
         try:
             proc.wait(10)
@@ -127,8 +64,9 @@ def engine(tiny_bank):
 
 @pytest.fixture
 def client(engine):
+    """An `EngineProbe` subscribed to the `engine` fixture's process (hello already received)."""
     _, port = engine
-    c = Client(port)
+    c = EngineProbe(port)
     c.send("/tc/subscribe", c.port)
     c.wait_for("/tc/hello")
     yield c

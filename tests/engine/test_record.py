@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.engine.conftest import Client, free_port
+from tests.fakes import EngineProbe, free_port
 from textconductor.engine.record import read_record
 from textconductor.errors import UserError
 
@@ -22,7 +22,7 @@ def test_live_performance_replays_exactly(tiny_bank, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
                              "--port", str(port), "--rate", "150", "--seed", "9", "--record", str(record)],
                             stderr=subprocess.DEVNULL)
-    c = Client(port)
+    c = EngineProbe(port)
     try:
         deadline = time.monotonic() + 60
         while not any(a == "/tc/hello" for a, _ in c.messages(0.3)) and time.monotonic() < deadline:

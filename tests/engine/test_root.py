@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 
 import pytest
-from pythonosc.osc_message import OscMessage
 
+from tests.fakes import next_tick, subscriber_socket
 from textconductor.engine import snapshot
 from textconductor.engine.root import (
     Live,
@@ -19,22 +18,7 @@ from textconductor.engine.root import (
     start_engine,
 )
 from textconductor.errors import UserError
-from textconductor.protocol import Tick
 from textconductor.protocol.defaults import DEFAULT_RATE, DEFAULT_TEMPERATURE, RESYNC_CHARS
-
-
-def subscriber() -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(5)
-    return s
-
-
-def first_tick(sub: socket.socket) -> Tick:
-    while True:
-        data = sub.recv(1 << 16)
-        if data.startswith(b"/tc/tick"):
-            return Tick.decode(tuple(OscMessage(data).params))
 
 
 def test_settings_default_to_the_shared_defaults():
@@ -83,14 +67,14 @@ def test_the_same_values_give_the_same_text(tiny_bank):
 
 def test_live_engine_publishes_records_and_restores_its_listeners(tiny_bank, tmp_path):
     bank, names = open_bank(StyleSource(checkpoints=tuple(tiny_bank)))
-    sub = subscriber()
+    sub = subscriber_socket()
     record, state = tmp_path / "perf.jsonl", tmp_path / "state.json"
     engine = start_engine(build_conductor(bank, names, Settings(rate=0.0)),
                           Live(port=0, subscribers=(sub.getsockname(),), record=record, state=state))
     try:
         engine.sock.start()
         engine.run(max_ticks=30)
-        assert first_tick(sub).tick == 0
+        assert next_tick(sub).tick == 0
     finally:
         engine.close()
     assert record.read_text().startswith('{"type":"start"')

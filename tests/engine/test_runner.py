@@ -6,36 +6,27 @@ import time
 import numpy as np
 import pytest
 import torch
-from pythonosc.osc_message import OscMessage
 
+from tests.fakes import next_tick, subscriber_socket
 from textconductor.engine.bank import Bank
 from textconductor.engine.conductor import Conductor
 from textconductor.engine.runner import Engine
 from textconductor.engine.server import EngineSocket
 from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
-from textconductor.protocol import Params, Tick, message
+from textconductor.protocol import Params, message
 
 
 @pytest.fixture
 def engine():
     torch.manual_seed(0)
     bank = Bank([CharLSTM(CharLSTMConfig(layers=1, hidden=16, embed=8)).eval() for _ in range(3)])
-    sub = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sub.bind(("127.0.0.1", 0))
-    sub.settimeout(5)
+    sub = subscriber_socket()
     eng = Engine(Conductor(bank, ["a", "b", "c"], seed=0, params=Params(rate=0)), EngineSocket("127.0.0.1", 0),
                  [sub.getsockname()])
     eng.sock.start()
     yield eng, sub
     eng.sock.close()
     sub.close()
-
-
-def next_tick(sub) -> Tick:
-    while True:
-        data = sub.recv(1 << 16)
-        if data.startswith(b"/tc/tick"):
-            return Tick.decode(tuple(OscMessage(data).params))
 
 
 def test_weight_change_is_heard_at_the_next_tick(engine):

@@ -5,11 +5,11 @@ Protocols in `frontend.controller_api`. Here: no controllers at all, and fakes w
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 from tests.frontend.conftest import STYLES, open_window
 from textconductor.errors import UserError
-from textconductor.frontend.controller_api import ControllerUnavailable, WindowControllers
+from textconductor.frontend.controller_api import ControllerUnavailable, HandPicture, WindowControllers
+from textconductor.frontend.hand_overlay import NoHand
 from textconductor.protocol.controls import ActivitySink
 
 
@@ -96,20 +96,14 @@ class FakePilot:
         self.inputs += 1
 
 
-@dataclass(frozen=True)
-class Picture:
-    landmarks: tuple = ()
-    gesture: str = "none"
-    grabbed: bool = False
-    paused: bool = False
-    palm: tuple | None = None
-    status: str = "tracking"
-    latency_ms: float = 0.0
+def picture(status: str = "tracking") -> HandPicture:
+    """What a tracker with no hand in view reports: the overlay's own empty picture, another status."""
+    return NoHand(status=status)
 
 
 class FakeHands:
     def __init__(self) -> None:
-        self.picture = Picture()
+        self.picture = picture()
         self.alive = False
         self.sink = None
 
@@ -126,7 +120,7 @@ class FakeHands:
     def running(self) -> bool:
         return self.alive
 
-    def overlay(self) -> Picture:
+    def overlay(self) -> HandPicture:
         return self.picture
 
 
@@ -198,7 +192,7 @@ def test_fake_hands_show_the_overlay_and_say_when_they_end(qtbot, fake_engine):
     hands = trackers[-1]
     assert hub.hands is hands and hub.hand_overlay is not None and hub.hand_overlay.parent() is win.puck
     qtbot.waitUntil(lambda: "hands: tracking" in win.status.controllers.text(), timeout=5000)
-    hands.picture, hands.alive = Picture(status="finished"), False
+    hands.picture, hands.alive = picture("finished"), False
     qtbot.waitUntil(lambda: win.status.message.text() == "Hands stopped: finished", timeout=5000)
     assert hub.hands is None and hub.hand_overlay is None and not hub.hands_action.isChecked()
     win.close()

@@ -50,14 +50,32 @@ def test_the_old_call_sites_still_work():
         assert hasattr(protocol, name), name
 
 
-# Modules that still decode OSC with python-osc instead of the protocol's walker (not this
-# layer's files): each must move to `protocol.unpack`, and then leave this set.
-NOT_YET_MIGRATED = {"textconductor.tools.bench_engine"}
+# python-osc's receiving side. Sending with its client (tests/controllers/test_osc_sink.py plays a
+# third-party controller) is fine; reading OSC any other way than `protocol.unpack` is not.
+PYTHONOSC_DECODERS = {"osc_message", "osc_bundle", "osc_packet", "parsing", "dispatcher", "osc_server"}
+
+
+def _pythonosc_modules(path: Path) -> set[str]:
+    """The python-osc submodules a file imports, in any spelling (`from pythonosc import x` too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "pythonosc"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pythonosc":
+            found |= {f"pythonosc.{a.name}" for a in node.names} if node.module == "pythonosc" else {node.module}
+    return {m.split(".")[1] for m in found if "." in m}
 
 
 def test_only_the_wire_module_touches_python_osc():
     """One decoder and one walker: nothing else in the package or the examples parses OSC itself."""
     users = {i.module for i in all_imports() if i.target.split(".")[0] == "pythonosc"}
-    assert users - NOT_YET_MIGRATED == {"textconductor.protocol.wire"}
+    assert users == {"textconductor.protocol.wire"}
     for example in (ROOT / "examples").glob("*.py"):
         assert "pythonosc" not in example.read_text(), example.name
+
+
+def test_tests_decode_with_the_protocol_too():
+    """A test that decodes with python-osc would accept what the real receivers reject."""
+    offenders = {str(path.relative_to(ROOT)): used for path in sorted((ROOT / "tests").rglob("*.py"))
+                 if (used := _pythonosc_modules(path) & PYTHONOSC_DECODERS)}
+    assert offenders == {}

@@ -8,57 +8,52 @@ Validators raise argparse.ArgumentTypeError, so a bad value becomes argparse's u
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
+from typing import TypeVar
 
 from textconductor.errors import UserError
-from textconductor.protocol import DEFAULT_HOST, DEFAULT_PORT
+from textconductor.protocol.address import DEFAULT_HOST, DEFAULT_PORT, parse_address
 
 DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_ENGINE = f"{DEFAULT_HOST}:{DEFAULT_PORT}"  # what --engine HOST:PORT means when it is not given
+N = TypeVar("N", int, float)
 
 
 class UsageError(UserError):
     """A bad combination of options (each one valid alone): one line, exit 2, like a bad value."""
 
 
-def positive_float(s: str) -> float:
+def _checked(s: str, convert: Callable[[str], N], ok: Callable[[N], bool], expected: str, rule: str) -> N:
+    """`convert(s)` if it parses and satisfies `ok`: every numeric option's one shape, so each says
+    what it expected and which rule it broke in the same words."""
     try:
-        v = float(s)
+        v = convert(s)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0, got {s}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {s!r}") from None
+    if not ok(v):
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {s}")
     return v
+
+
+def positive_float(s: str) -> float:
+    """A finite number > 0 (a length, a rate): NaN and inf would reach a sleep or a timer, so are refused."""
+    return _checked(s, float, lambda v: 0 < v < math.inf, "a number", "> 0")
 
 
 def nonnegative_float(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {s!r}") from None
-    if not v >= 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {s}")
-    return v
+    """A finite number >= 0 (0 usually means 'off' or 'as fast as possible')."""
+    return _checked(s, float, lambda v: 0 <= v < math.inf, "a number", ">= 0")
 
 
 def positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {s!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {s}")
-    return v
+    """A count, at least 1."""
+    return _checked(s, int, lambda v: v > 0, "a whole number", "> 0")
 
 
 def fraction(s: str) -> float:
     """A share in 0..1."""
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in 0..1, got {s!r}") from None
-    if not 0 <= v <= 1:
-        raise argparse.ArgumentTypeError(f"must be in 0..1, got {s}")
-    return v
+    return _checked(s, float, lambda v: 0 <= v <= 1, "a number in 0..1", "in 0..1")
 
 
 def add_device(p: argparse.ArgumentParser, default: str | None = "auto", what: str = "") -> None:
@@ -69,22 +64,17 @@ def add_device(p: argparse.ArgumentParser, default: str | None = "auto", what: s
 
 def udp_port(s: str) -> int:
     """A UDP port, 0..65535 (0: any free one); caught here, because bind() raises OverflowError."""
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {s!r}") from None
-    if not 0 <= v <= 65535:
-        raise argparse.ArgumentTypeError(f"must be in 0..65535, got {s}")
-    return v
+    return _checked(s, int, lambda v: 0 <= v <= 65535, "a port number", "in 0..65535")
 
 
 def host_port(s: str) -> tuple[str, int]:
-    """HOST:PORT (HOST may be empty: loopback)."""
-    host, _, p = s.rpartition(":")
+    """HOST:PORT, :PORT or PORT (no host: loopback), read by the protocol's `parse_address` so
+    every process accepts the same address text. The port is required: a subscriber has no
+    default port to be sent to, so the default given to `parse_address` (0) is one it refuses."""
     try:
-        return host or DEFAULT_HOST, int(p)
+        return parse_address(s, default_port=0)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {s!r}") from None
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT with a port in 1..65535, got {s!r}") from None
 
 
 def name_weight(s: str) -> tuple[str, float]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from textconductor.cli.args import DEFAULT_ENGINE, nonnegative_float, positive_float
 from textconductor.errors import UserError
+from textconductor.protocol.defaults import AUTOPILOT_IDLE_S, AUTOPILOT_LEG_S
 
 if TYPE_CHECKING:
     from textconductor.controllers.base import Controller, ControlSink
@@ -211,10 +212,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="After --idle seconds without input the puck wanders smoothly, visiting every "
                                    "enabled style; input from --midi or --bridge takes over at once.")
     p.add_argument("--engine", default=DEFAULT_ENGINE, help=ENGINE_HELP)
-    p.add_argument("--idle", type=nonnegative_float, default=30.0,
-                   help="seconds without input before wandering (default 30)")
+    p.add_argument("--idle", type=nonnegative_float, default=AUTOPILOT_IDLE_S,
+                   help=f"seconds without input before wandering (default {AUTOPILOT_IDLE_S:g}, as in the window)")
     p.add_argument("--seed", type=int, help="path seed (default: random, logged)")
-    p.add_argument("--leg", type=positive_float, default=15.0, help="seconds from one style to the next (default 15)")
+    p.add_argument("--leg", type=positive_float, default=AUTOPILOT_LEG_S,
+                   help=f"seconds from one style to the next (default {AUTOPILOT_LEG_S:g})")
     p.add_argument("--midi", nargs="?", const="", metavar="PORT",
                    help="also play from MIDI (input pauses the autopilot)")
     p.add_argument("--midi-api", help="rtmidi API for --midi")

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 
 from textconductor.controllers.base import Controller, ControlSink, guarded
 from textconductor.controllers.puck import clamp_to_disc, style_positions
+from textconductor.protocol.defaults import AUTOPILOT_IDLE_S, AUTOPILOT_LEG_S
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def _catmull_rom(p0: Point, p1: Point, p2: Point, p3: Point, u: float) -> Point:
         for a, b, c, d in zip(p0, p1, p2, p3, strict=True))
 
 
-def wander(t: float, seed: int, positions: Sequence[Point], leg_s: float = 15.0) -> Point:
+def wander(t: float, seed: int, positions: Sequence[Point], leg_s: float = AUTOPILOT_LEG_S) -> Point:
     """Puck position at path time `t` seconds: waypoint k at t = k * leg_s, smooth in between.
 
     Continuous with continuous velocity (zero at each waypoint, where it lingers), inside the
@@ -102,8 +103,8 @@ class Autopilot(Controller):
 
     name = "autopilot"
 
-    def __init__(self, idle_s: float = 60.0, seed: int = 0, leg_s: float = 15.0, fps: float = 20.0,
-                 glide_s: float = 3.0, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, idle_s: float = AUTOPILOT_IDLE_S, seed: int = 0, leg_s: float = AUTOPILOT_LEG_S,
+                 fps: float = 20.0, glide_s: float = 3.0, clock: Callable[[], float] = time.monotonic,
                  positions: Callable[[Sequence[str]], Sequence[Point]] | None = None,
                  on_state: Callable[[bool], None] | None = None) -> None:
         if idle_s < 0 or leg_s <= 0 or fps <= 0 or glide_s < 0:

@@ -23,7 +23,7 @@ from textconductor.engine import snapshot
 from textconductor.engine.conductor import CommandError, Conductor
 from textconductor.engine.record import Recorder
 from textconductor.engine.server import EngineSocket
-from textconductor.protocol import OUT_PRIMED, Command, Hello, Status, bundle, message, rejected_counts_message
+from textconductor.protocol import Command, Hello, Primed, Status, bundle, rejected_counts_message
 from textconductor.protocol.charset import fold
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class Engine:
         if self.recorder:
             self.recorder.event(self.conductor.tick_index, cmd)
         if n == "prime":
-            self.publish(message(OUT_PRIMED, self.conductor.tick_index, fold(cmd.args[0])))  # as it entered the text
+            self.publish(Primed(self.conductor.tick_index, fold(cmd.args[0])).encode())  # as it entered the text
         if n not in ("weights", "weight", "pause", "resume"):
             self._params_dirty = True
 

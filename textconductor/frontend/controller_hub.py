@@ -44,11 +44,11 @@ from textconductor.frontend.performer import Performer
 from textconductor.frontend.puck import PuckWidget
 from textconductor.frontend.theme import Theme
 from textconductor.protocol.controls import ActivitySink
+from textconductor.protocol.defaults import AUTOPILOT_IDLE_S, AUTOPILOT_LEG_S
 from textconductor.protocol.ratelimit import FailureLog
 
 log = logging.getLogger(__name__)
 
-DEFAULT_IDLE_S = 60.0
 PILOT_INTERVAL_MS = 50  # 20 Hz: smooth enough for a puck that crosses the circle in ~15 s
 HANDS_WATCH_MS = 200
 INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.Wheel,
@@ -82,8 +82,8 @@ class ControllerHub(QObject):
         self.factories = controllers
         self.clock = clock
         cfg = theme.autopilot
-        self.default_idle_s = float(cfg.get("idle_s", DEFAULT_IDLE_S))
-        self.leg_s = float(cfg.get("leg_s", 15.0))
+        self.default_idle_s = float(cfg.get("idle_s", AUTOPILOT_IDLE_S))
+        self.leg_s = float(cfg.get("leg_s", AUTOPILOT_LEG_S))
         self.seed: int | None = int(cfg["seed"]) if "seed" in cfg else None
         size = theme.hands.get("overlay_size", [200, 150])
         self.overlay_size = (int(size[0]), int(size[1]))

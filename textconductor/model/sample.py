@@ -6,10 +6,12 @@ import torch
 
 from textconductor.model.charlstm import CharLSTM
 from textconductor.protocol.charset import CHARS, fold
+from textconductor.protocol.defaults import DEFAULT_TEMPERATURE
 
 
 @torch.no_grad()
-def sample(model: CharLSTM, chars: int, temperature: float = 0.8, prime: str = "\n", seed: int = 0) -> str:
+def sample(model: CharLSTM, chars: int, temperature: float = DEFAULT_TEMPERATURE, prime: str = "\n",
+           seed: int = 0) -> str:
     """Generate `chars` characters after `prime` (folded; a newline when empty)."""
     gen = torch.Generator().manual_seed(seed)
     prime = fold(prime) or "\n"

@@ -25,7 +25,7 @@ from textconductor.engine.conductor import Conductor
 from textconductor.engine.root import StyleSource, open_bank
 from textconductor.engine.sampler import Sampler
 from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
-from textconductor.protocol import Tick, message
+from textconductor.protocol import OUT_TICK, Tick, message, unpack_messages
 from textconductor.protocol.charset import CHARS
 from textconductor.protocol.defaults import DEFAULT_MIX, DEFAULT_TEMPERATURE, RESYNC_CHARS
 from textconductor.tools.soak import all_active_engine
@@ -97,6 +97,15 @@ def time_resync(bank: Bank, style: int, chars: int, repeats: int = 20) -> float:
     return float(np.median(times) * 1e3)
 
 
+def _tick_in(data: bytes) -> Tick | None:
+    """The tick in a datagram the engine published, or None: decoded by the protocol's own walker,
+    so the benchmark reads the wire exactly as the window and the controllers do."""
+    for m in unpack_messages(data):
+        if m.address == OUT_TICK:
+            return Tick.decode(m.args)
+    return None
+
+
 def sustained_and_latency(bank: Bank, names: list[str], seconds: float) -> tuple[float, float, float, int]:
     """Unthrottled engine with every style active, publishing to a real UDP subscriber.
 
@@ -108,7 +117,6 @@ def sustained_and_latency(bank: Bank, names: list[str], seconds: float) -> tuple
     sock = engine.sock
     runner = threading.Thread(target=engine.run, daemon=True)
     received, produced0 = 0, conductor.tick_index
-    from pythonosc.osc_message import OscMessage
     t0 = time.monotonic()
     runner.start()
     while time.monotonic() - t0 < seconds:
@@ -134,10 +142,8 @@ def sustained_and_latency(bank: Bank, names: list[str], seconds: float) -> tuple
                 data = sub.recv(1 << 16)
             except TimeoutError:
                 continue
-            if not data.startswith(b"/tc/tick"):
-                continue
-            tick = Tick.decode(tuple(OscMessage(data).params))
-            if abs(float(tick.weights[0]) - expect) < 1e-4:
+            tick = _tick_in(data)
+            if tick is not None and abs(float(tick.weights[0]) - expect) < 1e-4:
                 lat.append(time.perf_counter() - t_send)
                 break
     engine.stop()

@@ -169,34 +169,11 @@ def load_rgb(path: str | os.PathLike[str]) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-class ImageFilesSource:
-    """Image files as a frame sequence (each repeated `repeat` times): for `hands check` and tests.
+class ArraySource:
+    """Frames held in memory (tests, recordings).
 
     `exhausted` tells the controller the sequence has ended (a camera that gives no frame is retried).
     """
-
-    def __init__(self, paths: Iterable[str | os.PathLike[str]], repeat: int = 1) -> None:
-        self._frames = [load_rgb(p) for p in paths]
-        self._order = [i for i in range(len(self._frames)) for _ in range(repeat)]
-        self._i = 0
-
-    @property
-    def exhausted(self) -> bool:
-        return self._i >= len(self._order)
-
-    def read(self) -> np.ndarray | None:
-        if self._i >= len(self._order):
-            return None
-        f = self._frames[self._order[self._i]]
-        self._i += 1
-        return f
-
-    def close(self) -> None:
-        self._i = len(self._order)
-
-
-class ArraySource:
-    """Frames held in memory (tests, recordings)."""
 
     def __init__(self, frames: Sequence[np.ndarray]) -> None:
         self._frames = list(frames)
@@ -214,6 +191,16 @@ class ArraySource:
 
     def close(self) -> None:
         self._i = len(self._frames)
+
+
+class ImageFilesSource(ArraySource):
+    """Image files as a frame sequence (each repeated `repeat` times): for `hands check` and tests.
+
+    Each file is read once; a repeat is the same array again, so a long check costs no memory.
+    """
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]], repeat: int = 1) -> None:
+        super().__init__([frame for frame in map(load_rgb, paths) for _ in range(repeat)])
 
 
 class CameraSource:
