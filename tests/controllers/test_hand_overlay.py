@@ -50,5 +50,5 @@ def test_widget_polls_the_source_and_draws_the_hand(qtbot) -> None:
 
 
 def test_the_frontends_skeleton_is_the_trackers() -> None:
-    """The frontend cannot import the controllers, so it keeps its own copy of the 21-point topology."""
-    assert HAND_CONNECTIONS == CONNECTIONS
+    """The frontend cannot import the controllers; both take the 21-point topology from the protocol."""
+    assert HAND_CONNECTIONS is CONNECTIONS  # one definition, in the protocol

@@ -5,8 +5,8 @@ view) without learning the tracking code. It polls `source()` (e.g. `HandControl
 timer, on the GUI thread: the tracking thread is never waited for, and no cross-thread signal is needed.
 
 It draws any `HandPicture` (controller_api.py) and never imports the controllers: the frontend sits
-below them. The skeleton's topology is MediaPipe's fixed 21-point hand, copied here as
-`HAND_CONNECTIONS`; a test checks it still equals `controllers.hands.gestures.CONNECTIONS`.
+below them. The skeleton's topology, MediaPipe's fixed 21-point hand, comes from the protocol
+(`protocol/hand_skeleton.py`), which the hand controller reads too.
 """
 
 from __future__ import annotations
@@ -19,18 +19,11 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from textconductor.frontend.controller_api import HandPicture, Point
+from textconductor.protocol.hand_skeleton import CONNECTIONS as HAND_CONNECTIONS
 
 GESTURE_COLOURS: dict[str, str] = {
     "open": "#4caf50", "fist": "#f44336", "pinch": "#ffc107", "other": "#90a4ae", "none": "#607d8b",
 }
-# Landmark pairs drawn as bones: wrist 0; thumb 1-4; index 5-8; middle 9-12; ring 13-16; little 17-20.
-HAND_CONNECTIONS: tuple[tuple[int, int], ...] = (
-    (0, 1), (1, 2), (2, 3), (3, 4),
-    (0, 5), (5, 6), (6, 7), (7, 8),
-    (5, 9), (9, 10), (10, 11), (11, 12),
-    (9, 13), (13, 14), (14, 15), (15, 16),
-    (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
-)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ from enum import StrEnum
 
 import numpy as np
 
+from textconductor.protocol.hand_skeleton import CONNECTIONS  # noqa: F401 - re-exported: the controller's overlay names it
+
 N_LANDMARKS = 21
 WRIST = 0
 THUMB_TIP = 4
@@ -46,14 +48,6 @@ FINGERS: dict[str, tuple[int, int, int, int]] = {
     "ring": (13, 14, 15, 16),
     "pinky": (17, 18, 19, 20),
 }
-# Bones for drawing the overlay (MediaPipe's hand connections).
-CONNECTIONS: tuple[tuple[int, int], ...] = (
-    (0, 1), (1, 2), (2, 3), (3, 4),
-    (0, 5), (5, 6), (6, 7), (7, 8),
-    (5, 9), (9, 10), (10, 11), (11, 12),
-    (9, 13), (13, 14), (14, 15), (15, 16),
-    (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
-)
 # Points averaged into the palm centre: wrist and the four MCPs (stable when fingers move, so pinching or
 # closing the hand does not drag the puck).
 PALM_POINTS = (0, 5, 9, 13, 17)
