@@ -152,12 +152,13 @@ def test_two_frontends_on_one_engine(qtbot, engine, probe):
 
 
 def test_screenshots_of_every_mode(qtbot, engine, tmp_path):
-    """The screenshot command against the real engine: four 1920x1080 PNGs with real content."""
+    """The screenshot command against the real engine: five 1920x1080 PNGs with real content."""
     from PySide6.QtGui import QImage
 
     from textconductor.tools.screenshots import take_screenshots
     paths = take_screenshots(tmp_path, engine=f"127.0.0.1:{engine.port}", chars=40, timeout=30)
-    assert sorted(p.name for p in paths) == ["default.png", "fullscreen.png", "output-window.png", "talk.png"]
+    assert sorted(p.name for p in paths) == ["default.png", "fullscreen.png", "output-window.png",
+                                             "talk-presenter.png", "talk.png"]
     for p in paths:
         img = QImage(str(p))
         assert (img.width(), img.height()) == (1920, 1080), p

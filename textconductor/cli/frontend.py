@@ -32,13 +32,26 @@ def cmd_ui(a: argparse.Namespace) -> int:
 
 
 def cmd_screenshots(a: argparse.Namespace) -> int:
-    from textconductor.tools.screenshots import take_screenshots
+    from textconductor.tools.screenshots import SHOTS, take_screenshots, take_screenshots_on_xvfb
     weights = None
     if a.weights:
         weights = {k: float(v) for k, v in (item.split("=", 1) for item in a.weights)}
-    for p in take_screenshots(Path(a.out), a.engine, a.checkpoints, a.chars, weights):
+    shots = a.shots or SHOTS
+    if a.xvfb:  # the run inside the Xvfb logs what it writes
+        take_screenshots_on_xvfb(Path(a.out), a.engine, a.checkpoints, a.chars, weights, a.size, shots)
+        return 0
+    for p in take_screenshots(Path(a.out), a.engine, a.checkpoints, a.chars, weights, size=a.size, shots=shots):
         log.info("wrote %s", p)
     return 0
+
+
+def screen_size(s: str) -> tuple[int, int]:
+    """argparse type for WIDTHxHEIGHT."""
+    from textconductor.tools.screenshots import parse_size
+    try:
+        return parse_size(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     u.add_argument("--listen-port", type=int, default=0, help="UDP port for the engine's output (0 = any free)")
     u.add_argument("--fullscreen", action="store_true",
                    help="gallery mode: no window chrome, hidden cursor, starts generating by itself")
-    u.add_argument("--talk", action="store_true", help="larger fonts for a talk")
+    u.add_argument("--talk", action="store_true",
+                   help="a talk: maximised, text sized from the screen for the back row, simplified bars and puck; "
+                        "P shows presenter notes")
     u.add_argument("--output-window", action="store_true", help="also open a text-only window (second screen)")
     c = u.add_argument_group("controllers (also in the MIDI and Controllers menus)")
     c.add_argument("--midi", nargs="?", const="", metavar="NAME|INDEX",
@@ -65,11 +80,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--camera", type=int, default=0, metavar="N", help="camera index for --hands (default 0)")
     u.set_defaults(func=cmd_ui)
 
-    s = sub.add_parser("screenshots", help="PNGs of the windows at 1920x1080 fed by a real engine")
+    s = sub.add_parser("screenshots", help="PNGs of the windows (1920x1080 by default) fed by a real engine")
     s.add_argument("--out", default=str(SCREENSHOT_DIR), help="folder (default docs/screenshots)")
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--engine", metavar="HOST:PORT", help="use this running engine")
     src.add_argument("--checkpoints", nargs="+", help="start an engine on these checkpoints")
     s.add_argument("--chars", type=int, default=400, help="characters to generate before each shot")
     s.add_argument("--weights", nargs="*", metavar="STYLE=W", help="raw weights to set first")
+    s.add_argument("--size", type=screen_size, default=(1920, 1080), metavar="WxH",
+                   help="the screen's size (default 1920x1080)")
+    s.add_argument("--xvfb", action="store_true",
+                   help="render on a private Xvfb of --size, without a window manager, as `ui` shows the windows "
+                        "there (default: Qt's offscreen platform, each window resized to --size)")
+    s.add_argument("--shots", nargs="+", metavar="SHOT",
+                   help="which PNGs, by name: default output-window talk talk-presenter fullscreen (default: all)")
     s.set_defaults(func=cmd_screenshots)

@@ -44,21 +44,35 @@ def mode_of(fullscreen: bool, talk: bool) -> str:
 
 def build_window(engine: str = f"{protocol.DEFAULT_HOST}:{protocol.DEFAULT_PORT}", listen_port: int = 0,
                  fullscreen: bool = False, talk: bool = False, presets_path: Path | None = None,
-                 controllers: WindowControllers | None = None) -> MainWindow:
-    """A MainWindow wired to an EngineLink (started), not yet shown; `controllers` as injected by the caller."""
+                 controllers: WindowControllers | None = None,
+                 screen_size: tuple[int, int] | None = None) -> MainWindow:
+    """A MainWindow wired to an EngineLink (started), not yet shown (`win.show_fitted()` shows it as its
+    mode says); `controllers` as injected by the caller.
+
+    Its fonts follow the screen it will open on (Qt's primary screen; `screen_size`: a screen of that
+    size instead, for tools that render offscreen as if on a real one): `screen_fit.fit_window`.
+    """
     qapp()
     from textconductor.frontend.link import EngineLink, parse_endpoint
     from textconductor.frontend.main_window import MainWindow
+    from textconductor.frontend.placement import cap_ratio, primary_screen
     from textconductor.frontend.presets import PresetStore
+    from textconductor.frontend.screen_fit import Screen, fit_window
     from textconductor.frontend.theme import load_theme
     theme = load_theme(talk=talk or fullscreen)
+    mode = mode_of(fullscreen, talk)
+    screen = Screen.plain(*screen_size) if screen_size else primary_screen()
+    fit = fit_window(mode, screen, theme.fit_rules(), cap_ratio(str(theme.fonts["text_family"])))
+    theme.scale = fit.ui_scale
+    log.info("%s mode on a %dx%d screen: %s window, UI fonts x%.2f, text %s", mode, screen.geometry.w,
+             screen.geometry.h, fit.state, fit.ui_scale, f"{fit.text_px} px" if fit.text_px else "at its theme size")
     host, port = parse_endpoint(engine)
     lk = theme.link
     link = EngineLink(host, port, listen_port, offline_after=float(lk.get("offline_after_s", 2.5)),
                       resubscribe=float(lk.get("resubscribe_s", 1.0)),
                       resubscribe_online=float(lk.get("resubscribe_online_s", 5.0)))
-    win = MainWindow(theme, link, mode_of(fullscreen, talk), PresetStore(presets_path), autostart=fullscreen,
-                     controllers=controllers)
+    win = MainWindow(theme, link, mode, PresetStore(presets_path), autostart=fullscreen,
+                     controllers=controllers, fit=fit)
     link.start()
     return win
 
@@ -74,17 +88,9 @@ def run_ui(engine: str, listen_port: int, fullscreen: bool, talk: bool, output_w
         raise UserError("no display: run it on a desktop, or set DISPLAY (e.g. Xvfb) or QT_QPA_PLATFORM")
     app = qapp()
     _quit_on_signals(app)  # before the link subscribes: a Ctrl+C from then on must unsubscribe too
-    from PySide6.QtCore import Qt
-    from PySide6.QtGui import QCursor
     win = build_window(engine, listen_port, fullscreen, talk, controllers=controllers)
     log.info("listening for the engine on UDP port %d", win.link.listen_port)
-    if fullscreen:
-        win.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
-        app.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
-        win.showFullScreen()
-    else:
-        win.resize(1600, 950)
-        win.show()
+    show_window(win)
     if output_window:
         win.show_output_window(True)
     if start_controllers is not None:
@@ -92,6 +98,17 @@ def run_ui(engine: str, listen_port: int, fullscreen: bool, talk: bool, output_w
     app.aboutToQuit.connect(win.controllers.shutdown)  # MIDI ports released, tracking threads ended
     app.aboutToQuit.connect(lambda: win.link.stop())  # unsubscribe, so the engine stops sending here
     return app.exec()
+
+
+def show_window(win: MainWindow) -> None:
+    """Show a built window as `ui` does: in gallery mode frameless with the cursor hidden; in every mode
+    fitted to its screen (inside it; fullscreen covers it, with or without a window manager)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QCursor
+    if win.mode == "fullscreen":
+        win.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        qapp().setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+    win.show_fitted()
 
 
 def _quit_on_signals(app: QApplication) -> None:

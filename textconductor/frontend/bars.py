@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
 from textconductor.protocol.charset import CHARS
@@ -81,13 +81,13 @@ def _opaque(view: pg.GraphicsView, background: str) -> None:
     view.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
 
-def _plain_plot(plot: pg.PlotItem, n: int) -> None:
+def _plain_plot(plot: pg.PlotItem, n: int, top: float = 1.12) -> None:
     plot.setMouseEnabled(False, False)
     plot.hideButtons()
     plot.setMenuEnabled(False)
     plot.getViewBox().setDefaultPadding(0.0)
     plot.setXRange(-0.6, n - 0.4, padding=0)
-    plot.setYRange(-0.01, 1.12, padding=0)
+    plot.setYRange(-0.01, top, padding=0)
     plot.hideAxis("left")
 
 
@@ -104,18 +104,28 @@ class _Scale:
 
 
 class MixedBars(pg.PlotWidget):
-    """The mixed distribution over the whole character set, labelled by character."""
+    """The mixed distribution over the whole character set, labelled by character.
 
-    def __init__(self, label_pt: float, foreground: str, background: str, parent: QWidget | None = None) -> None:
+    `simple` (talk mode): the 97 tiny character labels under the axis, unreadable from the back of a
+    hall, give way to large labels over the likeliest bars only, and a plain-words caption.
+    """
+
+    TOP_LABELS = 4
+
+    def __init__(self, label_pt: float, foreground: str, background: str, parent: QWidget | None = None,
+                 simple: bool = False) -> None:
         super().__init__(parent=parent)
         _opaque(self, background)
         self.n = len(CHARS)
+        self.simple = simple
+        self._base_top = top = 1.42 if simple else 1.12  # simple: headroom for the labels over the bars
+        self._reserved = 0
         plot = self.getPlotItem()
-        _plain_plot(plot, self.n)
+        _plain_plot(plot, self.n, top)
         axis = plot.getAxis("bottom")
         f = QFont()
         f.setPointSizeF(label_pt)
-        axis.setStyle(tickFont=f, tickLength=0, tickTextOffset=2)
+        axis.setStyle(tickFont=f, tickLength=0, tickTextOffset=2, showValues=not simple)
         axis.setTicks([[(i, char_label(c)) for i, c in enumerate(CHARS)], []])
         axis.setTextPen(foreground)
         axis.setPen(pg.mkPen("#3a3f4b"))
@@ -127,11 +137,42 @@ class MixedBars(pg.PlotWidget):
         cf = QFont()
         cf.setPointSizeF(label_pt * 1.4)
         self.caption.setFont(cf)
-        self.caption.setPos(QPointF(self.n - 0.5, 1.12))
+        self.caption.setPos(QPointF(self.n - 0.5, top))
         self.caption.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         plot.addItem(self.caption)
+        self.top_labels: list[pg.TextItem] = []
+        self._top_texts: list[str] = []
+        if simple:
+            lf = QFont()
+            lf.setPointSizeF(label_pt * 2.2)
+            lf.setBold(True)
+            self._label_w = QFontMetricsF(lf).horizontalAdvance("W")
+            for _ in range(self.TOP_LABELS):
+                item = pg.TextItem("", color=foreground, anchor=(0.5, 1))
+                item.setFont(lf)
+                plot.addItem(item)
+                self.top_labels.append(item)
+                self._top_texts.append("")
         self._scale = _Scale()
         self.setMinimumHeight(90)
+
+    def reserve_top(self, pixels: int) -> None:
+        """Keep `pixels` at the top free of bars and labels (a note laid over the panel must not hide the
+        tallest bar): the y range grows above the bars instead of the bars being covered."""
+        self._reserved = max(0, int(pixels))
+        self._apply_range()
+
+    def resizeEvent(self, e: QResizeEvent) -> None:
+        super().resizeEvent(e)
+        if getattr(self, "_reserved", 0):  # (pyqtgraph resizes the view while it is being built)
+            self._apply_range()
+
+    def _apply_range(self) -> None:
+        base = self._base_top
+        g = min(0.8, self._reserved / max(self.height(), 1))
+        top = (base + 0.01 * g) / (1 - g)  # (top - base) is then `g` of the range -0.01..top
+        self.getPlotItem().setYRange(-0.01, top, padding=0)
+        self.caption.setPos(QPointF(self.n - 0.5, top))
 
     def show_distribution(self, mixed: np.ndarray, colour_idx: np.ndarray | None, brushes: list[QBrush],
                           chosen: int | None) -> None:
@@ -139,10 +180,34 @@ class MixedBars(pg.PlotWidget):
         # which are the "why"; the caption gives the exact top probabilities.
         root = np.sqrt(np.clip(mixed, 0.0, None))
         top = self._scale(float(root.max()) if root.size else 0.0)
-        self.item.set_bars(root / top, colour_idx, brushes, chosen)
+        heights = root / top
+        self.item.set_bars(heights, colour_idx, brushes, chosen)
         best = np.argsort(mixed)[::-1][:4]
         top4 = "   ".join(f"{char_label(CHARS[i])} {mixed[i] * 100:.0f}%" for i in best)
-        self.caption.setText(top4 + "    (height ∝ √p)")
+        if self.simple:
+            self.caption.setText("next character:   " + top4)
+            self._label_top(best, heights, mixed)
+        else:
+            self.caption.setText(top4 + "    (height ∝ √p)")
+
+    def _label_top(self, best: np.ndarray, heights: np.ndarray, mixed: np.ndarray) -> None:
+        """The likeliest characters written over their bars: those of at least 1%, and none crowding a
+        likelier neighbour's label. Text is re-set only when it changes (a TextItem re-lays itself
+        out on every setText)."""
+        placed: list[int] = []
+        gap = max(2.0, 1.2 * self._label_w * self.n / max(self.width(), 1))  # in bars: a label's width and some
+        for k, item in enumerate(self.top_labels):
+            i = int(best[k]) if k < len(best) else -1
+            if i < 0 or mixed[i] < 0.01 or any(abs(i - j) < gap for j in placed):
+                item.setVisible(False)
+                continue
+            placed.append(i)
+            label = char_label(CHARS[i])
+            if self._top_texts[k] != label:
+                item.setText(label)
+                self._top_texts[k] = label
+            item.setPos(QPointF(i, min(float(heights[i]), 1.0) + 0.02))
+            item.setVisible(True)
 
 
 class StyleMultiples(QWidget):

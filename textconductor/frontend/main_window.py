@@ -29,7 +29,17 @@ from textconductor.frontend.controller_hub import ControllerHub, HubParts
 from textconductor.frontend.link import EngineLink
 from textconductor.frontend.output_window import OutputWindow
 from textconductor.frontend.performer import Performer
+from textconductor.frontend.placement import (
+    FullscreenToggle,
+    cap_ratio,
+    primary_screen,
+    screen_of,
+    screens,
+    show_fitted,
+)
+from textconductor.frontend.presenter import PresenterOverlay, standard_notes
 from textconductor.frontend.presets import PresetStore
+from textconductor.frontend.screen_fit import Fit, Rect, fit_output, fit_window
 from textconductor.frontend.stream import TickStream
 from textconductor.frontend.stylesheet import stylesheet
 from textconductor.frontend.theme import StyleLook, Theme
@@ -52,16 +62,18 @@ class MainWindow(QMainWindow):
     """The instrument. Implements `textconductor.controllers.base.ControlSink`.
 
     `controllers`: what the top layer injected (MIDI, autopilot, hands); without them the window has
-    no MIDI or Controllers menu. `performer`: the state to render (a fresh one by default).
+    no MIDI or Controllers menu. `performer`: the state to render (a fresh one by default). `fit`: where
+    `show_fitted` puts the window and the text's pixel size (`screen_fit`; None: decided from the
+    primary screen when shown, with the theme's fonts).
     """
 
     weights_sent = Signal(list)  # the raw weights just sent, bank order (for tests and controllers)
 
     def __init__(self, theme: Theme, link: EngineLink, mode: str = "default", presets: PresetStore | None = None,
                  autostart: bool = False, controllers: WindowControllers | None = None,
-                 performer: Performer | None = None) -> None:
+                 performer: Performer | None = None, fit: Fit | None = None) -> None:
         super().__init__()
-        self.theme, self.link, self.mode = theme, link, mode
+        self.theme, self.link, self.mode, self.fit = theme, link, mode, fit
         self.autostart = autostart
         self.performer = performer or Performer(presets, morph_seconds=float(theme.presets.get("morph_s", 1.5)))
         self.setWindowTitle("textconductor")
@@ -71,13 +83,17 @@ class MainWindow(QMainWindow):
         self.rejected_reasons: dict[str, int] = {}
         self.stream = TickStream()
 
-        w = self.widgets = make_widgets(theme)
+        w = self.widgets = make_widgets(theme, text_px=fit.text_px if fit else None, simple=mode == "talk")
         self.text, self.bars, self.multiples = w.text, w.bars, w.multiples
         self.style_panel, self.sliders, self.puck = w.style_panel, w.sliders, w.puck
         self.controls, self.status = w.controls, w.status
         self.output: OutputWindow | None = None
         self.panels = theme.panels(mode)
-        self.setCentralWidget(build_layout(w, self.panels))
+        self.setCentralWidget(build_layout(w, self.panels, talk=mode == "talk"))
+        self.presenter = PresenterOverlay(self.centralWidget(), standard_notes(
+            self.text, self.bars, self.puck,
+            {"multiples": self.multiples, "sliders": self.sliders, "styles": self.style_panel}, self._legend,
+            reserves={"bars": self.bars.reserve_top, "puck": self.puck.reserve_top}), theme)
         self.bar_colours = BarColours(self.bars, self.multiples)
         self._connect_panels()
         self._observe_performer()
@@ -94,7 +110,10 @@ class MainWindow(QMainWindow):
         self._morph_timer.setInterval(16)
         self._morph_timer.timeout.connect(self._morph_tick)
         install_shortcuts(self, self.control, lambda: self.performer.params, self.controls.prime_edit.setFocus)
-        self.view_actions = build_view_menu(self, self.show_output_window, hide_menu_bar=mode == "fullscreen")
+        self.toggle_fullscreen = FullscreenToggle(self, fallback=self._default_geometry)
+        self.view_actions = build_view_menu(self, self.show_output_window, hide_menu_bar=mode == "fullscreen",
+                                            toggle_fullscreen=self.toggle_fullscreen,
+                                            show_presenter=self.show_presenter)
         self.output_action = self.view_actions.output
         c = self.controls
         self.controllers = ControllerHub(HubParts(
@@ -127,6 +146,7 @@ class MainWindow(QMainWindow):
         ev.bank_changed.connect(self._show_bank)
         ev.enabled_changed.connect(self._show_enabled)
         ev.weights_changed.connect(self._show_weights)
+        ev.weights_changed.connect(lambda *_: self.presenter.refresh() if self.presenter.shown else None)
         ev.params_changed.connect(self.controls.show_params)
         ev.paused_changed.connect(self.controls.show_paused)
         ev.cleared.connect(self._clear_text)
@@ -191,6 +211,13 @@ class MainWindow(QMainWindow):
     def _style_label(self, name: str) -> str:
         look = self.looks.get(name)
         return look.display if look else name
+
+    def _legend(self) -> list[tuple[str, str]]:
+        """The styles now in the mix (every enabled one if none weighs anything), as (name, text colour)."""
+        names = [n for n in self.enabled_styles() if n in self.looks]
+        w = self.performer.weights
+        playing = [n for n in names if w.get(n, 0.0) > 0.005] or names
+        return [(self.looks[n].display, self.looks[n].text_colour) for n in playing]
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
         """Enter starts typing into the stream. Not a QShortcut: it would steal Enter from the prime field."""
@@ -325,12 +352,39 @@ class MainWindow(QMainWindow):
             self.bar_colours.draw(tick)
 
     # -- windows -------------------------------------------------------------------------------
+    def show_fitted(self) -> None:
+        """Show the window as its fit says (`screen_fit`): inside the screen in every mode, covering it
+        in fullscreen, with or without a window manager."""
+        if self.fit is None:
+            self.fit = fit_window(self.mode, primary_screen(), self.theme.fit_rules(),
+                                  cap_ratio(str(self.theme.fonts["text_family"])))
+        show_fitted(self, self.fit)
+
+    def _default_geometry(self) -> Rect:
+        """Where the window goes when F11 leaves a fullscreen it opened in: the default mode's place."""
+        s = self.screen()
+        screen = screen_of(s) if s is not None else primary_screen()
+        return fit_window("default", screen, self.theme.fit_rules()).geometry
+
+    def show_presenter(self, on: bool = True) -> None:
+        """The presenter overlay (P): what the bars, the colours and the puck mean, over the panels."""
+        self.presenter.set_shown(on)
+        self.view_actions.presenter.setChecked(on)
+
+    def output_fit(self) -> Fit:
+        """The output window's fit: fullscreen on a screen this window is not on (a projector) if any."""
+        all_screens = screens() or [primary_screen()]
+        mine = self.screen()
+        main = next((i for i, s in enumerate(QApplication.screens()) if s is mine), 0)
+        return fit_output(all_screens, main, self.theme.fit_rules(), cap_ratio(str(self.theme.fonts["text_family"])))
+
     def show_output_window(self, on: bool = True) -> OutputWindow | None:
         if on and self.output is None:
-            self.output = OutputWindow(self.theme)
+            fit = self.output_fit()
+            self.output = OutputWindow(self.theme, text_px=fit.text_px)
             self.output.closed.connect(lambda: self.show_output_window(False))
             self.output.text.append_runs(self.stream.replay())
-            self.output.place(avoid=self)  # a projector or second screen: fill the one this window is not on
+            show_fitted(self.output, fit)
         elif not on and self.output is not None:
             out, self.output = self.output, None
             out.closed.disconnect()

@@ -7,8 +7,8 @@ echoes back to the engine as a new control.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -229,6 +230,46 @@ class ControlPanel(QWidget):
         self.pause_btn.setText("Resume" if paused else "Pause")
 
 
+class ElidedLabel(QLabel):
+    """One line that ends in "…" when it does not fit, instead of widening the window.
+
+    A plain QLabel's minimum width is its whole text: the status line's list of active styles (24
+    names) and its controller line once forced the window 1704 px wide (2332 in talk mode), past a
+    1280x720 projector. `text()` is still the whole text; so is the size the label asks for when
+    there is room."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._full = text
+        self._elide()
+        self.updateGeometry()
+
+    def text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        m = self.contentsMargins()
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + m.left() + m.right() + 2,
+                     super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(min(self.sizeHint().width(), self.fontMetrics().horizontalAdvance("…") * 4),
+                     super().minimumSizeHint().height())
+
+    def resizeEvent(self, e: QResizeEvent) -> None:
+        super().resizeEvent(e)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        QLabel.setText(self, shown)
+
+
 class StatusLine(QWidget):
     """Connected/offline, achieved chars/s, step time, active styles, rejected messages, controllers, messages."""
 
@@ -241,11 +282,12 @@ class StatusLine(QWidget):
         self.conn.setObjectName("conn")
         self.rate = QLabel("– ch/s")
         self.step = QLabel("step – ms")
-        self.active = QLabel("active –")
+        # the lines of any length elide: they must never make the window wider than the screen
+        self.active = ElidedLabel("active –")
         self.rejected = QLabel("rejected 0")
-        self.message = QLabel("")
+        self.message = ElidedLabel("")
         self.message.setObjectName("muted")
-        self.controllers = QLabel("")  # MIDI port, autopilot, hands: who besides the mouse is playing
+        self.controllers = ElidedLabel("")  # MIDI port, autopilot, hands: who besides the mouse is playing
         self.controllers.setObjectName("controllers")
         for w in (self.conn, self.rate, self.step, self.active, self.rejected, self.controllers):
             row.addWidget(w)

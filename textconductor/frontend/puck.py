@@ -22,9 +22,12 @@ class PuckWidget(QWidget):
     moved = Signal(float, float)  # puck position in circle units (y up), from a drag
 
     def __init__(self, label_pt: float, colours: dict[str, str], snap_radius: float,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, simple: bool = False) -> None:
         super().__init__(parent)
         self.snap_radius = snap_radius
+        # talk mode: only the styles in the mix are named, on one line each (24 labels are noise from afar)
+        self.simple = simple
+        self.reserved_top = 0.0  # pixels at the top kept free (the presenter overlay's note sits there)
         self.colours = colours
         self.label_pt = label_pt
         self.names: list[str] = []  # display names of enabled styles, in order
@@ -39,6 +42,8 @@ class PuckWidget(QWidget):
         self._label_size = (80.0, 40.0)
         self._radial_font = QFont(self._font)
         self._radial_font.setPointSizeF(label_pt * 0.8)
+        self._simple_font = QFont(self._font)  # one line per label beside a wide circle: a little smaller
+        self._simple_font.setPointSizeF(label_pt * 0.9)
         self._radial_width = 80.0
         self.setMinimumSize(220, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -54,6 +59,11 @@ class PuckWidget(QWidget):
         self.positions = puck_math.style_positions(len(names))
         if len(self.weights) != len(names):
             self.weights = np.zeros(len(names))
+        self.update()
+
+    def reserve_top(self, pixels: float) -> None:
+        """Keep `pixels` at the top free of the circle (a note laid over the panel must not hide it)."""
+        self.reserved_top = max(0.0, float(pixels))
         self.update()
 
     def show_weights(self, weights: np.ndarray, move_puck: bool = True) -> None:
@@ -84,9 +94,23 @@ class PuckWidget(QWidget):
         """Room for a label along its spoke; names longer than this are elided."""
         return min(self._radial_width, 0.42 * min(self.width(), self.height()) / 2)
 
+    def _simple_frame(self) -> tuple[QPointF, float, float]:
+        """Simple mode: centre and radius of the circle, and the room left beside it for a one-line label
+        (labels sit 1.6 icon radii out, icon = 0.085 r). The circle leaves a label at most 30% of the
+        width; whatever the height does not let it use goes to the labels too."""
+        w, h = float(self.width()), float(self.height()) - self.reserved_top
+        metrics = QFontMetricsF(self._simple_font)
+        widest = max([metrics.horizontalAdvance(f"{n} 100%") for n in self.names] + [40.0]) + 4
+        r = min(w / 2 - min(widest, 0.3 * w) - 6, h / 2 - metrics.lineSpacing() - 6) / 1.14
+        r = max(r, 30.0)
+        return QPointF(w / 2, self.reserved_top + h / 2), r, max(w / 2 - r * 1.14 - 6, 40.0)
+
     def _frame(self) -> tuple[QPointF, float]:
         """Centre and radius of the style circle: as large as the widget allows with every label inside."""
         w, h = float(self.width()), float(self.height())
+        if self.simple:
+            c, r, _room = self._simple_frame()
+            return c, r
         if self._radial():  # labels outside the icons (1.5 icon radii out), icon = 0.085 r
             r = (min(w, h) / 2 - self._radial_margin() - 6) / 1.13
             return QPointF(w / 2, h / 2), max(r, 30.0)
@@ -147,7 +171,9 @@ class PuckWidget(QWidget):
             p.setPen(QPen(QColor(self.colours["background"]), 2))
             p.setBrush(QBrush(col))
             p.drawEllipse(s, icon * (0.8 + 0.6 * float(w[i])), icon * (0.8 + 0.6 * float(w[i])))
-        if self._radial():
+        if self.simple:
+            self._paint_simple_labels(p, icon, w)
+        elif self._radial():
             self._paint_radial_labels(p, icon, w)
         else:
             self._paint_labels(p, icon, w)
@@ -168,6 +194,30 @@ class PuckWidget(QWidget):
             rect.moveTop(min(max(rect.top(), 2.0), self.height() - rect.height() - 2.0))
             p.setPen(QColor(colour) if w[i] > 0.005 else QColor(self.colours["muted"]))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{name}\n{w[i] * 100:.0f}%")
+
+    def _paint_simple_labels(self, p: QPainter, icon: float, w: np.ndarray) -> None:
+        """Simple mode: "Name 47%" on one line, outside the circle beside its icon, for the styles in
+        the mix only; the text runs away from the circle whichever side the style is on."""
+        p.setFont(self._simple_font)
+        metrics = QFontMetricsF(self._simple_font)
+        lh, room = metrics.lineSpacing(), self._simple_frame()[2]
+        gap = icon * 1.6
+        for i, (name, colour) in enumerate(zip(self.names, self.style_colours, strict=True)):
+            if w[i] <= 0.005:
+                continue
+            x, y = self.positions[i]
+            s = self.to_screen(self.positions[i])
+            ax, ay = s.x() + x * gap, s.y() - y * gap
+            suffix = f" {w[i] * 100:.0f}%"
+            text = metrics.elidedText(name, Qt.TextElideMode.ElideRight,
+                                      room - metrics.horizontalAdvance(suffix)) + suffix
+            tw = metrics.horizontalAdvance(text) + 2
+            left = ax if x > 0.35 else ax - tw if x < -0.35 else ax - tw / 2
+            top = ay - lh if y > 0.35 else ay if y < -0.35 else ay - lh / 2
+            left = min(max(left, 2.0), self.width() - tw - 2.0)
+            top = min(max(top, self.reserved_top), self.height() - lh)
+            p.setPen(QColor(colour))
+            p.drawText(QRectF(left, top, tw, lh), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
 
     def _paint_radial_labels(self, p: QPainter, icon: float, w: np.ndarray) -> None:
         """One line per style along its spoke, reading outwards, never upside down: with many styles

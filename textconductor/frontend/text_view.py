@@ -28,7 +28,7 @@ VISIBLE = {"\n": "\n", "\t": "\t"}
 
 class TextView(QPlainTextEdit):
     def __init__(self, font_family: str, point_size: float, background: str, foreground: str,
-                 max_chars: int = 20000, parent: QWidget | None = None) -> None:
+                 max_chars: int = 20000, parent: QWidget | None = None, pixel_size: int | None = None) -> None:
         super().__init__(parent)
         self.max_chars = max(1000, int(max_chars))
         self._slack = max(500, self.max_chars // 10)
@@ -40,8 +40,7 @@ class TextView(QPlainTextEdit):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.setStyleSheet(f"QPlainTextEdit {{ background: {background}; color: {foreground}; border: none;"
-                           f" padding: 12px; }}")
+        self._sheet = f"background: {background}; color: {foreground}; border: none; padding: 12px;"
         # Opaque: a new character then repaints only this view, never the style-sheeted parents behind it.
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._background = QColor(background)
@@ -50,7 +49,7 @@ class TextView(QPlainTextEdit):
         pal.setColor(QPalette.ColorRole.Text, QColor(foreground))
         self.setPalette(pal)
         self.viewport().setPalette(pal)
-        self.set_point_size(font_family, point_size)
+        self.set_point_size(font_family, point_size, pixel_size)
         self._formats: dict[str, QTextCharFormat] = {}
         self._default = foreground
         self._cursor = QTextCursor(self.document())
@@ -63,10 +62,20 @@ class TextView(QPlainTextEdit):
         p.end()
         super().paintEvent(e)
 
-    def set_point_size(self, family: str, point_size: float) -> None:
+    def set_point_size(self, family: str, point_size: float, pixel_size: int | None = None) -> None:
+        """The text's font. `pixel_size` (from the screen: a cap height the audience can read) wins over
+        `point_size`, whose size in pixels depends on the display's DPI setting."""
         f = QFont(family)
-        f.setPointSizeF(point_size)
+        if pixel_size:
+            f.setPixelSize(int(pixel_size))
+        else:
+            f.setPointSizeF(point_size)
         f.setStyleHint(QFont.StyleHint.Monospace)
+        # The font goes into this widget's own style sheet too: a window's sheet sets every QWidget's font
+        # (`QWidget { font-size: ... }` in stylesheet.py), and a sheet beats setFont, so the text once
+        # came out in the 11 pt UI font, whatever the theme or the screen asked for.
+        size = f"{int(pixel_size)}px" if pixel_size else f"{point_size:.2f}pt"
+        self.setStyleSheet(f"QPlainTextEdit {{ {self._sheet} font-family: '{family}'; font-size: {size}; }}")
         self.setFont(f)
         self.document().setDefaultFont(f)
         self.setTabStopDistance(4 * QFontMetricsF(f).horizontalAdvance(" "))

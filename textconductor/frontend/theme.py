@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textconductor.assets import STYLES, THEME, load_styles
+from textconductor.frontend.screen_fit import FitRules
 
 THEME_FILE = THEME
 PANELS = ("styles", "text", "bars", "multiples", "puck", "sliders", "controls", "status")
@@ -73,12 +74,17 @@ class Theme:
     layout: dict[str, list[str]] = field(default_factory=dict)
     autopilot: dict = field(default_factory=dict)
     hands: dict = field(default_factory=dict)
+    screen: dict = field(default_factory=dict)
     scale: float = 1.0
     styles_table: dict = field(default_factory=dict)
 
     def pt(self, key: str) -> float:
         """A font size in points, scaled for talk mode."""
         return float(self.fonts[key]) * self.scale
+
+    def fit_rules(self) -> FitRules:
+        """How windows size themselves on a screen (`[screen]`; see `screen_fit`)."""
+        return FitRules.from_tables(self.screen, float(self.fonts.get("talk_scale", 1.5)))
 
     def panels(self, mode: str) -> list[str]:
         return [p for p in self.layout.get(mode, self.layout.get("default", list(PANELS))) if p in PANELS]
@@ -100,7 +106,7 @@ def load_theme(talk: bool = False, path: Path = THEME_FILE, styles_path: Path = 
     return Theme(colours=t["colours"], fonts=t["fonts"], text=t.get("text", {}), bars=t.get("bars", {}),
                  link=t.get("link", {}), presets=t.get("presets", {}), puck=t.get("puck", {}),
                  render=t.get("render", {}), layout=t.get("layout", {}),
-                 autopilot=t.get("autopilot", {}), hands=t.get("hands", {}),
+                 autopilot=t.get("autopilot", {}), hands=t.get("hands", {}), screen=t.get("screen", {}),
                  scale=float(t["fonts"].get("talk_scale", 1.5)) if talk else 1.0, styles_table=load_styles(styles_path))
 
 

@@ -39,11 +39,13 @@ def install_shortcuts(parent: QWidget, control: Control, params: Callable[[], pr
 class ViewActions:
     output: QAction  # checkable: the output window is open
     fullscreen: QAction
+    presenter: QAction  # checkable: the presenter overlay is shown
     quit: QAction
 
 
-def build_view_menu(window: QMainWindow, show_output: Callable[[bool], object], hide_menu_bar: bool) -> ViewActions:
-    """View > Output window (O), Fullscreen (F11), Quit (Ctrl+Q).
+def build_view_menu(window: QMainWindow, show_output: Callable[[bool], object], hide_menu_bar: bool,
+                    toggle_fullscreen: Callable[[], None], show_presenter: Callable[[bool], None]) -> ViewActions:
+    """View > Output window (O), Fullscreen (F11), Presenter notes (P), Quit (Ctrl+Q).
 
     `hide_menu_bar` (gallery mode): the bar is hidden and the actions are added to the window itself,
     so their shortcuts still work without a visible menu.
@@ -55,13 +57,18 @@ def build_view_menu(window: QMainWindow, show_output: Callable[[bool], object], 
     view.addAction(output)
     full = QAction("Fullscreen", window)
     full.setShortcut(QKeySequence("F11"))
-    full.triggered.connect(lambda: window.showNormal() if window.isFullScreen() else window.showFullScreen())
+    full.triggered.connect(lambda: toggle_fullscreen())
     view.addAction(full)
+    presenter = QAction("Presenter notes", window, checkable=True)
+    presenter.setShortcut(QKeySequence("P"))
+    presenter.setToolTip("labels over the window that say what the audience sees")
+    presenter.triggered.connect(lambda on: show_presenter(on))
+    view.addAction(presenter)
     quit_ = QAction("Quit", window)
     quit_.setShortcut(QKeySequence("Ctrl+Q"))
     quit_.triggered.connect(window.close)
     view.addAction(quit_)
     if hide_menu_bar:
         window.menuBar().setVisible(False)
-        window.addActions([output, full, quit_])
-    return ViewActions(output, full, quit_)
+        window.addActions([output, full, presenter, quit_])
+    return ViewActions(output, full, presenter, quit_)

@@ -36,30 +36,40 @@ class WindowWidgets:
                 "puck": self.puck, "sliders": self.sliders, "controls": self.controls, "status": self.status}
 
 
-def make_widgets(theme: Theme) -> WindowWidgets:
+def make_widgets(theme: Theme, text_px: int | None = None, simple: bool = False) -> WindowWidgets:
+    """`text_px`: the text's pixel size when the screen decides it (talk, fullscreen); `simple`: the
+    talk mode's bars and puck (fewer, larger labels)."""
     c = theme.colours
     text = TextView(str(theme.fonts["text_family"]), theme.pt("text_pt"), c["background"], c["foreground"],
-                    int(theme.text.get("scrollback_chars", 20000)))
+                    int(theme.text.get("scrollback_chars", 20000)), pixel_size=text_px)
     text.setObjectName("text")
     return WindowWidgets(
         text=text,
-        bars=MixedBars(theme.pt("bar_label_pt"), c["foreground"], c["background"]),
+        bars=MixedBars(theme.pt("bar_label_pt"), c["foreground"], c["background"], simple=simple),
         multiples=StyleMultiples(int(theme.bars.get("max_multiples", 8)), theme.pt("bar_label_pt") * 1.2,
                                  c["background"]),
         style_panel=StylePanel(),
         sliders=SliderPanel(theme.pt("ui_pt")),
-        puck=PuckWidget(theme.pt("ui_pt"), c, float(theme.puck.get("snap_radius", 0.18))),
+        puck=PuckWidget(theme.pt("ui_pt"), c, float(theme.puck.get("snap_radius", 0.18)), simple=simple),
         controls=ControlPanel(),
         status=StatusLine(),
     )
 
 
-def build_layout(w: WindowWidgets, panels: list[str]) -> QWidget:
+def build_layout(w: WindowWidgets, panels: list[str], talk: bool = False) -> QWidget:
     """The central widget: styles | text, bars, multiples | puck, sliders; controls and status below.
+    `talk`: the text across the whole width on top, bars | puck under it (`_talk_body`).
 
     Panels not in `panels` are hidden (a mode's choice), not removed, so a later mode switch or a
     controller can still address them.
     """
+    if talk:
+        root = _with_bottom_rows(w, _talk_body(w), panels)
+        holder = QWidget(root)  # the panels talk mode has no place for: owned, never a window of their own
+        holder.setVisible(False)
+        for panel in (w.style_panel, w.sliders, w.multiples):
+            panel.setParent(holder)
+        return root
     centre = QSplitter(Qt.Orientation.Vertical)
     centre.addWidget(w.text)
     centre.addWidget(w.bars)
@@ -83,17 +93,46 @@ def build_layout(w: WindowWidgets, panels: list[str]) -> QWidget:
     main.addWidget(w.style_panel)
     main.addWidget(centre)
     main.addWidget(right)
-    main.setStretchFactor(1, 1)
+    # sizes for a 1920-wide window; a narrower or wider one gives or takes 3:1 from the text and the right
+    # column (all from the text once left a 1280x720 gallery screen half puck)
+    main.setStretchFactor(1, 3)
+    main.setStretchFactor(2, 1)
     main.setSizes([220, 1160, 540] if "styles" in panels else [0, 1240, 680])
+    if "puck" not in panels and "sliders" not in panels:
+        right.setVisible(False)
+    slider_scroll.setVisible("sliders" in panels)  # else an empty panel under the puck (gallery mode)
+    return _with_bottom_rows(w, main, panels)
+
+
+def _talk_body(w: WindowWidgets) -> QWidget:
+    """Talk mode: what the audience reads first gets the most room. The text spans the window (about
+    three fifths of its height); the bars (the next character's odds) and the puck (the mix) share
+    the strip below. Styles, sliders and small multiples are the performer's tools, not the
+    audience's: they stay hidden (`[layout] talk`)."""
+    below = QSplitter(Qt.Orientation.Horizontal)
+    below.addWidget(w.bars)
+    below.addWidget(w.puck)
+    below.setStretchFactor(0, 11)
+    below.setStretchFactor(1, 9)
+    below.setSizes([1056, 864])
+    body = QSplitter(Qt.Orientation.Vertical)
+    body.addWidget(w.text)
+    body.addWidget(below)
+    body.setStretchFactor(0, 3)
+    body.setStretchFactor(1, 2)
+    body.setSizes([600, 400])
+    return body
+
+
+def _with_bottom_rows(w: WindowWidgets, body: QWidget, panels: list[str]) -> QWidget:
+    """`body` over the controls row and the status line; panels not in `panels` hidden."""
     root = QWidget()
     lay = QVBoxLayout(root)
     lay.setContentsMargins(0, 0, 0, 0)
     lay.setSpacing(2)
-    lay.addWidget(main, 1)
+    lay.addWidget(body, 1)
     lay.addWidget(w.controls)
     lay.addWidget(w.status)
     for name, widget in w.by_panel().items():
         widget.setVisible(name in panels)
-    if "puck" not in panels and "sliders" not in panels:
-        right.setVisible(False)
     return root

@@ -70,6 +70,7 @@ def bench_ui(seconds: float = 5.0, styles: int = 8, active: int = 4, rate: float
 
     from textconductor.frontend.link import decode_outgoing
     win = build_window("127.0.0.1:9", 0, talk=talk, presets_path=Path(tempfile.mkdtemp()) / "presets.json",
+                       screen_size=(1920, 1080),  # fonts as on the 1080p screen it is measured at
                        controllers=real_controllers())
     win.stop_render_timer()  # we drive frames ourselves
     win.link.stop(unsubscribe=False)

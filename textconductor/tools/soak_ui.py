@@ -27,6 +27,7 @@ def soak_ui(chars: int = 200_000, per_frame: int = 8, styles: int = 24, active: 
     """
     app = qapp()
     win = build_window("127.0.0.1:9", 0, presets_path=Path(tempfile.mkdtemp()) / "presets.json",
+                       screen_size=(1920, 1080),
                        controllers=real_controllers())
     win.stop_render_timer()
     win.link.stop(unsubscribe=False)
