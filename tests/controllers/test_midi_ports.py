@@ -310,3 +310,40 @@ def test_jack_port_closes_while_a_fader_moves(jack_server):
                        timeout=60, cwd=Path(__file__).resolve().parents[2])
     assert r.returncode == 0, r.stderr[-2000:]
     assert int(r.stdout.split()[-1]) > 0  # messages did flow while ports opened and closed
+
+
+def test_jack_feedback_reaches_the_device_and_takeover_holds_its_fader(jack_server):
+    """A device with an input and an output port of one name (a motorised-fader controller): the
+    values it should show arrive on its input; its fader, far from the engine's value, is held."""
+    device = f"TC Motor {uuid.uuid4().hex[:6]}"
+    values = {"style:bible": 0.5, "style:linux": 0.0}
+    sink = RecordingSink(STYLES)
+    dev_out = jack_server.open_output(device, virtual=True)  # its faders
+    dev_in = jack_server.open_input(device, virtual=True)  # its motors / LEDs
+    ctl = MidiController(device, api="UNIX_JACK", poll_s=0.1, values=lambda: dict(values), feedback=True,
+                         feedback_hz=50)
+    got: list[tuple[int, int]] = []
+
+    def shown(control: int, value: int) -> bool:
+        got.extend((m.control, m.value) for m in dev_in.iter_pending() if m.type == "control_change")
+        return (control, value) in got
+
+    ctl.start(sink)
+    try:
+        assert wait_for(lambda: ctl.feedback_port is not None), ctl.status
+        assert device in ctl.feedback_port
+        assert wait_for(lambda: shown(0, 64) and shown(1, 0), timeout=5), got  # on plugging in
+        values["style:linux"] = 1.0  # a preset, the autopilot...
+        assert wait_for(lambda: shown(1, 127), timeout=5), got
+
+        def send_until(msg, pred):  # the port connects asynchronously: resend until it arrives
+            return wait_for(lambda: (dev_out.send(msg), pred())[1], timeout=5, step=0.05)
+
+        assert send_until(mido.Message("control_change", control=0, value=10), lambda: ctl.held > 0)
+        assert sink.take() == []  # far from 0.5: held, no jump
+        dev_out.send(mido.Message("control_change", control=0, value=80))  # passes 0.5
+        assert wait_for(lambda: ("weights", {"bible": 80 / 127}) in sink.calls), sink.calls
+    finally:
+        ctl.stop()
+        dev_out.close()
+        dev_in.close()

@@ -136,6 +136,23 @@ def test_presets_remember_what_was_sent_and_learned(client):
             client.control("preset_save", bad)
 
 
+def test_a_report_older_than_our_own_send_does_not_undo_it():
+    """A ping answered just before our weight reached the engine brings the old value back: the
+    client keeps what it sent (a fader's soft takeover and the presets rely on it) for a moment."""
+    t = [100.0]
+    c = EngineClient(clock=lambda: t[0])
+    c.receive(hello(weights=(0.2, 0.0, 0.9)))
+    c.set_weights({"a": 0.7})
+    c.control("temperature", 1.5)
+    t[0] += 0.01
+    c.receive(bundle(hello(weights=(0.2, 0.3, 0.9)), Params(temperature=0.8).encode()))  # crossed on the wire
+    assert c.weights == {"a": pytest.approx(0.7), "b": pytest.approx(0.3), "c": pytest.approx(0.9)}
+    assert c.params["temperature"] == 1.5
+    t[0] += 1.0  # long after: the engine's word is the truth again
+    c.receive(bundle(hello(weights=(0.1, 0.3, 0.9)), Params(temperature=0.8).encode()))
+    assert c.weights["a"] == pytest.approx(0.1) and c.params["temperature"] == pytest.approx(0.8)
+
+
 def test_other_messages(client):
     assert commands(client.enable("b", True)) == [("enable", ("b", True))]
     assert commands(client.prime("x" * 2500)) == [("prime", ("x" * protocol.MAX_PRIME_CHARS,))]

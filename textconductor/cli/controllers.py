@@ -96,7 +96,8 @@ def cmd_midi(a: argparse.Namespace) -> int:
         return 0
     store = MappingStore(a.mapping)
     learned = threading.Event()
-    ctl = MidiController(a.port, api=a.midi_api, store=store, on_learned=lambda target, b: learned.set())
+    ctl = MidiController(a.port, api=a.midi_api, store=store, on_learned=lambda target, b: learned.set(),
+                         feedback=a.feedback)
     ok, reason = ctl.available()
     if not ok:
         log.warning("MIDI unavailable: %s (will keep checking about once a minute)", reason)
@@ -206,6 +207,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--reset-mapping", action="store_true", help="forget this controller's learned bindings")
     m.add_argument("--mapping", help="mapping file (default: midi.toml in the user config directory)")
     m.add_argument("--midi-api", help="rtmidi API, e.g. UNIX_JACK or LINUX_ALSA (default: mido's default)")
+    m.add_argument("--feedback", nargs="?", const=True, metavar="PORT",
+                   help="send the engine's values back to the controller (motorised faders, LED rings): to its own "
+                        "output port, or to PORT (default: as the mapping file says, off)")
     m.set_defaults(func=cmd_midi)
 
     p = sub.add_parser("autopilot", help="wander the puck over the styles when nobody plays (headless)",

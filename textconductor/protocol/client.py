@@ -26,15 +26,28 @@ from collections.abc import Callable, Mapping, Sequence
 
 from textconductor.protocol.address import DEFAULT_HOST, DEFAULT_PORT
 from textconductor.protocol.charset import VOCAB_SIZE
-from textconductor.protocol.commands import ADDRESS, MAX_PRIME_CHARS, MIX_MODES, RATE_RANGE, TEMPERATURE_RANGE
+from textconductor.protocol.commands import (
+    ADDRESS,
+    GUARD_STRENGTH_RANGE,
+    MAX_PRIME_CHARS,
+    MIX_MODES,
+    RATE_RANGE,
+    TEMPERATURE_RANGE,
+)
 from textconductor.protocol.controls import CONTROLS, PRESET_SLOTS
-from textconductor.protocol.messages import Hello, Output, Params, Status, Tick, decode_output
+from textconductor.protocol.messages import Guards, Hello, Output, Params, Status, Tick, decode_output
 from textconductor.protocol.puck_geometry import weights_by_name
 from textconductor.protocol.wire import MAX_PACKET, Rejected, bundle, message, unpack
 
 log = logging.getLogger(__name__)
 
 PING_EVERY_S = 2.0
+# A hello or params report does not overwrite a value this client sent less than this long ago: the
+# report may have left the engine before our datagram arrived (a ping answered just before it), and
+# taking it would make the client believe, until the next report, a value the engine no longer has.
+# A round trip, however slow, is far shorter; a real change by someone else this soon after ours is
+# learned from the next report instead.
+LOCAL_WINS_S = 0.5
 
 
 class EngineClient:
@@ -44,8 +57,10 @@ class EngineClient:
     (`preset_save n` / `preset_recall n`, in memory) can send them back.
     """
 
-    def __init__(self, styles: Sequence[str] | None = None) -> None:
+    def __init__(self, styles: Sequence[str] | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self._clock = clock
+        self._sent_at: dict[str, float] = {}  # style or setting -> when this client last sent it
         self._names: list[str] = list(styles or [])  # bank order, from /tc/hello
         self._enabled: list[bool] = [True] * len(self._names)
         self._weights: dict[str, float] = {}
@@ -56,6 +71,7 @@ class EngineClient:
         self.last_hello: Hello | None = None
         self.last_params: Params | None = None
         self.last_status: Status | None = None
+        self.last_guards: Guards | None = None
         self.undecodable = 0  # parts of the engine's datagrams that could not be decoded
 
     # -- what the engine told us -------------------------------------------------------------
@@ -73,6 +89,19 @@ class EngineClient:
     def paused(self) -> bool:
         with self._lock:
             return self._paused
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """Each style's raw weight as last sent or learned (a copy); for a controller that must know
+        where a value is before moving it (MIDI soft takeover)."""
+        with self._lock:
+            return dict(self._weights)
+
+    @property
+    def params(self) -> dict[str, float | str]:
+        """temperature, rate and mix as last sent or learned (a copy)."""
+        with self._lock:
+            return dict(self._params)
 
     def receive(self, data: bytes) -> list[Output | Rejected]:
         """One datagram from the engine: its messages in order, learned from; never raises.
@@ -111,7 +140,7 @@ class EngineClient:
             with self._lock:
                 self._names, self._enabled = names, enabled
                 if len(weights) == len(names):
-                    self._weights.update(zip(names, weights, strict=True))
+                    self._weights.update((n, w) for n, w in zip(names, weights, strict=True) if not self._ours(n))
                 self.last_hello = msg
             self.hello_seen.set()
         elif isinstance(msg, Status):
@@ -120,17 +149,27 @@ class EngineClient:
                 self.last_status = msg
         elif isinstance(msg, Params):
             with self._lock:
-                self._params.update(temperature=msg.temperature, rate=msg.rate, mix=msg.mix)
+                self._params.update((k, getattr(msg, k)) for k in ("temperature", "rate", "mix") if not self._ours(k))
                 self.last_params = msg
+        elif isinstance(msg, Guards):
+            with self._lock:
+                self.last_guards = msg
+
+    def _ours(self, key: str) -> bool:
+        """True if this client sent `key` too recently for a report to be newer (lock held)."""
+        sent = self._sent_at.get(key)
+        return sent is not None and self._clock() - sent < LOCAL_WINS_S
 
     # -- controls -> datagrams -----------------------------------------------------------------
     def set_weights(self, weights: Mapping[str, float]) -> list[bytes]:
         """One `/tc/weight name w` per style, in one bundle (one datagram: applied together)."""
         msgs = []
         with self._lock:
+            now = self._clock()
             for name, w in weights.items():
                 w = _clamp(w, 0.0, 1.0)
                 self._weights[name] = w
+                self._sent_at[name] = now
                 msgs.append(message(ADDRESS["weight"], str(name), w))
         if not msgs:
             return []
@@ -146,6 +185,8 @@ class EngineClient:
             return []
         with self._lock:
             self._weights.update(weights)
+            now = self._clock()
+            self._sent_at.update((n, now) for n in weights)
         return [message(ADDRESS["weights"], *(float(weights.get(n, 0.0)) for n in names))]
 
     def control(self, name: str, value: float | str | None = None) -> list[bytes]:
@@ -192,9 +233,21 @@ class EngineClient:
     def _remember(self, name: str, value: float | str) -> None:
         with self._lock:
             self._params[name] = value
+            self._sent_at[name] = self._clock()
 
     def enable(self, style: str | int, on: bool) -> list[bytes]:
         return [message(ADDRESS["enable"], style, int(bool(on)))]
+
+    def guard(self, on: bool | None = None, strength: float | None = None) -> list[bytes]:
+        """The loop guard on or off and its strength (0..1, clamped); what is not given stays as
+        the engine last reported it (on, when it has not reported yet)."""
+        with self._lock:
+            known = self.last_guards
+        if on is None:
+            on = known.on if known is not None else True
+        if strength is None:
+            return [message(ADDRESS["guard"], int(bool(on)))]
+        return [message(ADDRESS["guard"], int(bool(on)), _clamp(strength, *GUARD_STRENGTH_RANGE))]
 
     def prime(self, text: str) -> list[bytes]:
         """Performer text into the history (cut to what the engine accepts; nothing for '')."""
@@ -262,6 +315,10 @@ class EngineConnection:
 
     def prime(self, text: str) -> None:
         self.send_datagrams(self.client.prime(text))
+
+    def guard(self, on: bool | None = None, strength: float | None = None) -> None:
+        """The loop guard on or off, and its strength (see `EngineClient.guard`)."""
+        self.send_datagrams(self.client.guard(on, strength))
 
     @property
     def styles(self) -> list[str]:

@@ -6,6 +6,15 @@ words, and the app keeps running (retrying with a back-off). MIDI learn: `arm(ta
 moved fader/knob/pad is bound to the target, saved, and `on_learned(target, binding)` is called;
 `cancel()` disarms.
 
+Soft takeover and feedback need the engine's current values: `values`, a function returning them
+by target name (`mapping.engine_targets`). When the sink is (or wraps, e.g. in an `ActivitySink`)
+the protocol's engine client (`OscSink`, `EngineConnection`), it is found by itself: the client
+knows at once what this process sent (presets, the autopilot on the same sink) and hears the
+engine's hello (every 2 s by ping) for what others did. Without values the faders act at once,
+as before soft takeover. With them a small thread compares them `feedback_hz` times a second and
+sends someone else's changes to the output port (`feedback`: True for the device's own output,
+a port name, or None to follow the mapping file's `feedback`).
+
 Threads: messages arrive on the port's input thread and go straight to the sink (so a move
 reaches the engine at the next character); the sink must be callable from any thread.
 """
@@ -14,23 +23,55 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from textconductor.controllers.base import Controller, ControlSink, guarded
-from textconductor.controllers.midi.mapping import Action, Binding, MidiMap, Source, check_target, source_of
+from textconductor.controllers.midi.feedback import FeedbackSender
+from textconductor.controllers.midi.mapping import (
+    Action,
+    Binding,
+    MidiMap,
+    Source,
+    check_target,
+    engine_targets,
+    source_of,
+)
 from textconductor.controllers.midi.ports import (
     MidiUnavailable,
     PortWatch,
     device_key,
     is_through,
     list_midi_inputs,
+    list_midi_outputs,
     open_input,
+    open_output,
+    resolve_output,
     resolve_port,
 )
 from textconductor.controllers.midi.store import MappingStore
+from textconductor.protocol.client import EngineClient
 
 log = logging.getLogger(__name__)
+
+FEEDBACK_RETRY_S = 5.0
+
+# The engine's current values by target name ('style:NAME', 'temperature', 'rate').
+ValueSource = Callable[[], Mapping[str, float]]
+
+
+def engine_values(sink: object) -> ValueSource | None:
+    """The values of the engine client behind `sink` (itself, or wrapped in `.sink` by an ActivitySink
+    and the like), or None when there is none (a window sink passes its own `values`)."""
+    for _ in range(8):  # wrappers of wrappers, never a cycle
+        client = getattr(sink, "client", None)
+        if isinstance(client, EngineClient):
+            return lambda: engine_targets(client.weights, client.params)
+        sink = getattr(sink, "sink", None)
+        if sink is None:
+            return None
+    return None
 
 
 class MidiController(Controller):
@@ -45,7 +86,8 @@ class MidiController(Controller):
 
     def __init__(self, port: str | int | None = None, api: str | None = None, store: MappingStore | None = None,
                  poll_s: float = 1.0, on_learned: Callable[[str, Binding], None] | None = None,
-                 on_status: Callable[[str], None] | None = None) -> None:
+                 on_status: Callable[[str], None] | None = None, values: ValueSource | None = None,
+                 feedback: bool | str | None = None, feedback_hz: float = 25.0) -> None:
         self.want = port
         self.api = api
         self.store = store
@@ -65,7 +107,16 @@ class MidiController(Controller):
         self._backoff = 0.0
         self._watch = PortWatch(api)
         self.reset_on_open = False  # forget the saved bindings of the next device opened
+        self.values = values
+        self.feedback = feedback
+        self.feedback_hz = feedback_hz
+        self.held = 0  # fader moves kept back by soft takeover
+        self.feedback_port: str | None = None
+        self._feedback_retry_at = 0.0
+        self._out: FeedbackSender | None = None
+        self._feedback_thread: threading.Thread | None = None
         self._on_message = guarded(self._handle, "MIDI message handling", log)
+        self._refresh_guarded = guarded(self._refresh, "MIDI reading the engine's values", log)
 
     # -- Controller --------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
@@ -79,15 +130,23 @@ class MidiController(Controller):
     def start(self, sink: ControlSink) -> None:
         """Begin polling for the port (first poll at once, on the poll thread: never blocks the caller)."""
         self._sink = sink
+        if self.values is None:
+            self.values = engine_values(sink)
         self._stop.clear()
         self._thread = threading.Thread(target=self._poll_loop, name="midi-poll", daemon=True)
         self._thread.start()
+        if self.values is not None:
+            self._feedback_thread = threading.Thread(target=self._feedback_loop, name="midi-feedback", daemon=True)
+            self._feedback_thread.start()
+        else:
+            log.info("MIDI: the engine's values are not known here: faders act at once (no soft takeover)")
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        for thread in (self._thread, self._feedback_thread):
+            if thread is not None:
+                thread.join(timeout=5)
+        self._thread = self._feedback_thread = None
         self._close_port()
         self._watch.close()
 
@@ -108,9 +167,9 @@ class MidiController(Controller):
         with self._lock:
             return self._armed
 
-    def bind(self, source: Source, target: str) -> Binding:
+    def bind(self, source: Source, target: str, takeover: str | None = None) -> Binding:
         """Bind without learning (from a menu or a test); saved like a learned binding."""
-        b = self.mapping.bind(source, target)
+        b = self.mapping.bind(source, target, takeover=takeover)
         self._save()
         return b
 
@@ -144,11 +203,44 @@ class MidiController(Controller):
         sink = self._sink
         if sink is None:
             return []
+        out = self._out
+        if out is not None and getattr(msg, "type", None) == "control_change":
+            out.seen(msg.channel, msg.control, msg.value)  # the device shows this now
         enabled = sink.enabled_styles() if self.mapping.positional else []
+        if self.values is not None:
+            self._refresh_guarded(enabled)  # takeover decides on the freshest values, not 40 ms old ones
         actions = self.mapping.translate(msg, enabled)
         for a in actions:
             a.apply(sink)
+        if actions and all(a.kind == "held" for a in actions):
+            self.held += 1
+            log.debug("MIDI: %s held by soft takeover (move %s to take over)", actions[0].name, actions[0].value)
+            on_input = getattr(sink, "on_input", None)  # an ActivitySink: reaching for a value is input too
+            if callable(on_input):
+                on_input()
         return actions
+
+    # -- the engine's values: soft takeover and feedback ---------------------------------------
+    def _refresh(self, enabled: list[str] | None = None) -> None:
+        """Tell the mapping the current values; queue what someone else changed as feedback."""
+        values = self.values
+        if values is None:
+            return
+        if enabled is None:
+            enabled = self._enabled()
+        changed = self.mapping.observe(values(), enabled)
+        out = self._out
+        if changed and out is not None:
+            out.offer(changed)
+
+    def _feedback_loop(self) -> None:
+        """Follow the values while started: pickup is lost and feedback sent even when no fader moves."""
+        period = 1.0 / max(self.feedback_hz, 0.1)
+        while not self._stop.wait(period):
+            self._refresh_guarded()
+            out = self._out
+            if out is not None:
+                out.flush()
 
     @staticmethod
     def _is_move(msg: Any) -> bool:
@@ -196,6 +288,7 @@ class MidiController(Controller):
                                  logging.WARNING)
                 self._close_port()
             if self._port is not None:
+                self._retry_feedback()
                 return
             name = resolve_port(self.want, names)
             if name is None:
@@ -225,12 +318,68 @@ class MidiController(Controller):
         if self.reset_on_open:
             self.reset_on_open = False
             self.reset_mapping()
+        self._feedback_retry_at = time.monotonic() + FEEDBACK_RETRY_S
+        self._show_open(name, self._open_feedback(name))
+
+    def _show_open(self, name: str, feedback_note: str) -> None:
         n = len(self.mapping.bindings)
-        self._set_status(f"MIDI: {device_key(name)}" + (f" ({n} learned binding(s))" if n else ""))
+        notes = [f"{n} learned binding(s)"] if n else []
+        if feedback_note:
+            notes.append(feedback_note)
+        self._set_status(f"MIDI: {device_key(name)}" + (f" ({'; '.join(notes)})" if notes else ""))
+
+    def _feedback_wanted(self) -> bool | str:
+        return self.feedback if self.feedback is not None else self.mapping.feedback
+
+    def _retry_feedback(self) -> None:
+        """A device's output port may appear after its input (a JACK client registers them one by one):
+        look again now and then, quietly (listing ports opens a client: ~170 ms on JACK)."""
+        if self._out is not None or not self._feedback_wanted() or self.port_name is None:
+            return
+        now = time.monotonic()
+        if now < self._feedback_retry_at:
+            return
+        self._feedback_retry_at = now + FEEDBACK_RETRY_S
+        note = self._open_feedback(self.port_name, quiet=True)
+        if self._out is not None:
+            self._show_open(self.port_name, note)
+
+    def _open_feedback(self, input_name: str, quiet: bool = False) -> str:
+        """Open the feedback port for the device on `input_name` if asked for; a note for the status line."""
+        want = self._feedback_wanted()
+        if not want:
+            return ""
+        level = logging.DEBUG if quiet else logging.WARNING
+        try:
+            name = resolve_output(want, input_name, list_midi_outputs(self.api))
+            if name is None:
+                log.log(level, "MIDI feedback: no output port %s yet; looking again every %.0f s",
+                        repr(want) if isinstance(want, str) else f"named like {device_key(input_name)!r}",
+                        FEEDBACK_RETRY_S)
+                return "no feedback port"
+            out = FeedbackSender(open_output(self.api, name))
+        except (MidiUnavailable, OSError, RuntimeError, ImportError) as e:
+            log.log(level, "MIDI feedback: cannot open an output port: %s", e)
+            return "no feedback port"
+        self._out, self.feedback_port = out, name
+        if self.values is None:
+            log.warning("MIDI feedback to %s: the engine's values are not known here, so nothing to send", name)
+        else:
+            self._refresh_guarded()
+            out.offer(self.mapping.feedback_all(self._enabled()))  # what a device just plugged in should show
+            out.flush()
+        return f"feedback to {device_key(name)}"
+
+    def _enabled(self) -> list[str]:
+        sink = self._sink
+        return sink.enabled_styles() if sink is not None and self.mapping.positional else []
 
     def _close_port(self) -> None:
         with self._lock:
             port, self._port, self.port_name = self._port, None, None
+            out, self._out, self.feedback_port = self._out, None, None
+        if out is not None:
+            out.close()
         if port is not None:
             try:
                 port.close()

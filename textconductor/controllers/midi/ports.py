@@ -166,6 +166,34 @@ class _RtInput:
         self._rt.delete()
 
 
+def list_midi_outputs(api: str | None = None) -> list[str]:
+    """Names of the MIDI output ports now present (for feedback); MidiUnavailable(reason) if MIDI cannot work."""
+    try:
+        return list(_backend(api).get_output_names())
+    except (ImportError, OSError, RuntimeError) as e:
+        raise MidiUnavailable(_unavailable_reason(e)) from e
+
+
+def resolve_output(want: bool | str, input_name: str, names: Sequence[str]) -> str | None:
+    """The output port for feedback to the device on `input_name`: with `want` True the output of the
+    same device (same `device_key`: a controller's in and out ports share its name), else the port
+    `want` names, as `resolve_port` finds one."""
+    if isinstance(want, str):
+        return resolve_port(want, names)
+    if not want:
+        return None
+    key = device_key(input_name).lower()
+    return next((n for n in names if device_key(n).lower() == key), None)
+
+
+def open_output(api: str | None, name: str) -> Any:
+    """An output port on `name` (`.send(mido message)`, `.close()`).
+
+    Sending is a plain call that returns at once (rtmidi writes to ALSA/JACK without a thread of its
+    own), so unlike input nothing here runs Python on a foreign thread."""
+    return _backend(api).open_output(name)
+
+
 def open_input(api: str | None, name: str, callback: Callable[[Any], None]) -> Any:
     """An input port on `name` delivering mido messages to `callback`; `.close()` to release."""
     backend = _backend(api)

@@ -5,6 +5,7 @@ to a session, so they are saved the moment they are learned and found again when
 plugged in (tables are named by `device_key`, the port name without ALSA's client:port numbers,
 so re-plugging keeps the mapping). The file is meant to be hand-edited too: bad entries are
 skipped with a warning, and a file that is not TOML at all is set aside as `.bak`, never fatal.
+Fields added later (`takeover`, `feedback`) are optional, so files written before them still load.
 """
 
 from __future__ import annotations
@@ -14,13 +15,23 @@ import math
 import os
 import threading
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from textconductor.controllers.midi.mapping import SOURCE_KINDS, Binding, MappingError, MidiMap, Source, check_target
+from textconductor.controllers.midi.mapping import (
+    SOURCE_KINDS,
+    Binding,
+    MappingError,
+    MidiMap,
+    Source,
+    check_takeover,
+    check_target,
+)
 from textconductor.controllers.midi.ports import device_key
+from textconductor.controllers.midi.takeover import DEFAULT_TAKEOVER
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +50,10 @@ class MappingStore:
     HEADER = ("# textconductor MIDI mappings: one table per controller, written by MIDI learn; safe to edit.\n"
               "# Targets: style:NAME, temperature, rate, mix, pause, reset, preset:1..9, preset_save:1..9.\n"
               "# Sources: kind = cc | note | program; channel 1..16 (leave out = any channel); number 0..127.\n"
-              "# positional = true: unbound CC k drives the k-th enabled style, program p recalls preset p+1.\n")
+              "# positional = true: unbound CC k drives the k-th enabled style, program p recalls preset p+1.\n"
+              "# takeover = \"pickup\": a fader acts once it reaches the current value (\"jump\": at once);\n"
+              "#   per device, and per binding to override it. feedback = true: send values back to the\n"
+              "#   output port of the same name (motorised faders, LED rings); or the name of another port.\n")
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else default_mapping_path()
@@ -77,7 +91,9 @@ class MappingStore:
                 bindings.append(binding_from_toml(raw))
             except _BAD_BINDING as e:
                 log.warning("%s: skipped a bad binding for %s: %r (%s)", self.path, device, raw, e)
-        return MidiMap(bindings, positional=bool(entry.get("positional", True)))
+        fields = _device_fields(entry, lambda what: log.warning("%s: %s for %s; using the default",
+                                                                 self.path, what, device))
+        return MidiMap(bindings, **fields)
 
     def save(self, device: str, mapping: MidiMap) -> None:
         """Write `mapping` for `device`, keeping every other device's table; atomic (temp file + rename)."""
@@ -85,6 +101,8 @@ class MappingStore:
             devices = self._read()
             devices[device_key(device)] = {
                 "positional": mapping.positional,
+                "takeover": mapping.takeover,
+                "feedback": mapping.feedback,
                 "bindings": [binding_to_toml(b) for b in sorted(mapping.bindings, key=_sort_key)],
             }
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,8 +124,24 @@ class MappingStore:
                     bindings.append(binding_to_toml(binding_from_toml(raw)))
                 except _BAD_BINDING:
                     continue
-            clean[name] = {"positional": bool(entry.get("positional", True)), "bindings": bindings}
+            clean[name] = {**_device_fields(entry), "bindings": bindings}
         return self.HEADER + "\n" + tomli_w.dumps({"devices": clean}, indent=2)
+
+
+def _device_fields(entry: dict[str, Any], warn: Callable[[str], None] = lambda what: None) -> dict[str, Any]:
+    """A device table's settings besides its bindings, each checked; a bad one is `warn`ed about and
+    replaced by its default (the bindings, which took the performer time to learn, still load)."""
+    takeover = entry.get("takeover", DEFAULT_TAKEOVER)
+    try:
+        check_takeover(takeover)
+    except MappingError as e:
+        warn(str(e))
+        takeover = DEFAULT_TAKEOVER
+    feedback = entry.get("feedback", False)
+    if not isinstance(feedback, (bool, str)) or feedback == "":
+        warn(f"feedback must be true, false or a port name, not {feedback!r}")
+        feedback = False
+    return {"positional": bool(entry.get("positional", True)), "takeover": takeover, "feedback": feedback}
 
 
 def _sort_key(b: Binding) -> tuple:
@@ -125,6 +159,8 @@ def binding_to_toml(b: Binding) -> dict[str, Any]:
         d["lo"] = float(b.lo)
     if b.hi is not None:
         d["hi"] = float(b.hi)
+    if b.takeover is not None:
+        d["takeover"] = b.takeover
     return d
 
 
@@ -150,5 +186,8 @@ def binding_from_toml(raw: Any) -> Binding:
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)):
             raise ValueError("lo/hi must be numbers")
     target = check_target(str(raw["target"]))
+    takeover = raw.get("takeover")
+    if takeover is not None:
+        check_takeover(takeover)
     return Binding(Source(kind, None if channel is None else channel - 1, number), target,
-                   None if lo is None else float(lo), None if hi is None else float(hi))
+                   None if lo is None else float(lo), None if hi is None else float(hi), takeover)
