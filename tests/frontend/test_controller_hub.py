@@ -27,9 +27,9 @@ def menu_titles(win) -> list[str]:
 class FakeMidi:
     """A MidiInput: records what the hub asks of it; the test plays the MIDI thread."""
 
-    def __init__(self, port, on_learned, on_status) -> None:
+    def __init__(self, port, on_learned, on_status, values=None) -> None:
         self.want, self.port_name, self.status = port, None, "MIDI: fake"
-        self.on_learned, self.on_status = on_learned, on_status
+        self.on_learned, self.on_status, self.values = on_learned, on_status, values
         self.sink = None
         self.armed: str | None = None
         self.stopped = False
@@ -69,8 +69,8 @@ class FakePorts:
     def resolve(self, want, names):
         return next((n for n in names if want is not None and str(want) in n), None)
 
-    def open(self, port, api, on_learned, on_status) -> FakeMidi:
-        m = FakeMidi(port, on_learned, on_status)
+    def open(self, port, api, on_learned, on_status, values=None) -> FakeMidi:
+        m = FakeMidi(port, on_learned, on_status, values)
         self.opened.append(m)
         return m
 
@@ -159,6 +159,8 @@ def test_fake_midi_plays_the_window_through_the_menu(qtbot, fake_engine):
     t.join(5)
     qtbot.waitUntil(lambda: win.weights["verse"] == 0.5, timeout=5000)
     assert pilot.inputs >= 1  # the fader counted as input for the autopilot
+    weights, params = midi.values()  # what a fader must pass before it takes over (soft takeover)
+    assert weights["verse"] == 0.5 and params["temperature"] == win.performer.params.temperature
     hub.midi.set_learning(True)
     assert hub.midi.arm("style:verse") and midi.armed == "style:verse"
     assert not hub.midi.arm("nonsense") and "unknown MIDI target" in win.status.message.text()

@@ -133,7 +133,13 @@ def test_a_midi_fader_moves_the_slider_and_the_engine(qtbot, win, ports, fake_en
     qtbot.waitUntil(lambda: "Faders 20:0" in ports.callbacks, timeout=5000)
     fake_engine.poll()
     # CC 1 = the 2nd enabled style (positional default), sent on another thread like the MIDI input thread's
+    # Soft takeover: a fader standing far from the style's value (0) does not make it jump...
     from_midi_thread(ports.callbacks["Faders 20:0"], mido.Message("control_change", control=1, value=127))
+    qtbot.wait(300)
+    assert win.weights["code"] == 0.0 and not [c for c in fake_engine.poll() if c.name == "weights"]
+    # ...it picks the style up where it stands (0), then pushes it to the top.
+    for value in (0, 127):
+        from_midi_thread(ports.callbacks["Faders 20:0"], mido.Message("control_change", control=1, value=value))
     assert weights_seen(qtbot, fake_engine, lambda w: w[1] == 1.0) == (1.0, 1.0, 0.0)
     assert slider(win, "code").value() == SLIDER_STEPS and slider(win, "verse").value() == 0
     assert win.weights["code"] == 1.0
@@ -168,7 +174,8 @@ def test_learn_by_clicking_a_slider_then_moving_a_fader(qtbot, win, ports, fake_
         {"kind": "cc", "channel": 3, "number": 20, "target": "style:verse"}]
     assert midi_mod.MappingStore(config_dir / "midi.toml").load("Faders 31:0").bindings[0].target == "style:verse"
     fake_engine.poll()
-    from_midi_thread(send, mido.Message("control_change", channel=2, control=20, value=127))
+    for value in (0, 127):  # picked up at the style's value (0), then up
+        from_midi_thread(send, mido.Message("control_change", channel=2, control=20, value=value))
     assert weights_seen(qtbot, fake_engine, lambda w: w[2] == 1.0)[2] == 1.0
     assert slider(win, "verse").value() == SLIDER_STEPS
     # the control panel, the style chips and the preset keys are targets too
@@ -373,7 +380,8 @@ def test_jack_port_from_the_menu_plays_the_window(qtbot, win, jack_server, fake_
         fake_engine.poll()
         deadline = time.monotonic() + 10
         while slider(win, STYLES[2]).value() != SLIDER_STEPS and time.monotonic() < deadline:
-            out.send(mido.Message("control_change", control=2, value=127))  # the port connects asynchronously
+            for value in (0, 127):  # the port connects asynchronously; picked up at 0, then up
+                out.send(mido.Message("control_change", control=2, value=value))
             qtbot.wait(50)
         assert slider(win, STYLES[2]).value() == SLIDER_STEPS
         assert weights_seen(qtbot, fake_engine, lambda w: w[2] == 1.0)

@@ -13,7 +13,7 @@ its handlers only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,11 +47,13 @@ class MidiBackend:
         return midi_mod.resolve_port(want, names)
 
     def open(self, port: str | int | None, api: str | None, on_learned: Callable[[str, str], None],
-             on_status: Callable[[str], None]) -> MidiInput:
+             on_status: Callable[[str], None],
+             values: Callable[[], tuple[Mapping[str, float], Mapping[str, float]]] | None = None) -> MidiInput:
         return midi_mod.MidiController(
             port, api=api, store=midi_mod.MappingStore(self.mapping_path),
             on_learned=lambda target, binding: on_learned(target, binding.source.describe()),
-            on_status=on_status)
+            on_status=on_status,
+            values=(lambda: midi_mod.engine_targets(*values())) if values is not None else None)
 
     def mapping_file(self) -> str:
         return str(midi_mod.MappingStore(self.mapping_path).path)

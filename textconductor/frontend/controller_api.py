@@ -15,7 +15,7 @@ Nothing here imports Qt.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -72,9 +72,12 @@ class MidiPorts(Protocol):
         """The port among `names` that `want` means (as the controller itself would choose it)."""
 
     def open(self, port: str | int | None, api: str | None, on_learned: Callable[[str, str], None],
-             on_status: Callable[[str], None]) -> MidiInput:
+             on_status: Callable[[str], None],
+             values: Callable[[], tuple[Mapping[str, float], Mapping[str, float]]] | None = None) -> MidiInput:
         """A controller for `port`, not started. `on_learned(target, source described)` and
-        `on_status(text)` are called on the MIDI thread."""
+        `on_status(text)` are called on the MIDI thread. `values()` gives the window's current
+        (style weights by name, {"temperature": t, "rate": r}), so a fader picks up a value
+        instead of jumping to where it stands (soft takeover)."""
 
     def mapping_file(self) -> str:
         """Where learned mappings are saved (shown to the performer)."""

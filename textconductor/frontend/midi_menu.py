@@ -180,6 +180,11 @@ class MidiMenu(QObject):
         return target
 
     # -- the controller ------------------------------------------------------------------------
+    def _values(self) -> tuple[dict[str, float], dict[str, float]]:
+        """What the window shows now (read on the MIDI thread: copies, never the live dicts)."""
+        perf = self.hub.parts.performer
+        return dict(perf.weights), {"temperature": perf.params.temperature, "rate": perf.params.rate}
+
     def start(self, port: str | int | None = None, api: str | None = None) -> bool:
         """Play the window from MIDI port `port` (name, part of one, index; None = first real port).
 
@@ -193,7 +198,7 @@ class MidiMenu(QObject):
         self._gen += 1
         gen = self._gen
         ctl = self.ports.open(port, self.api, on_learned=lambda target, src: self._learned.emit(gen, target, src),
-                              on_status=lambda text: self._status.emit(gen, text))
+                              on_status=lambda text: self._status.emit(gen, text), values=self._values)
         ok, reason = ctl.available()
         if not ok:
             hub.say(f"MIDI unavailable: {reason}", logging.WARNING)
