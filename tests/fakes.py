@@ -8,7 +8,9 @@
 * `subscriber_socket()` and `next_tick()`: a bare subscriber for an in-process engine, which must
   know the subscriber's address before it has a port for a probe to send to;
 * `RecordingSink`: a ControlSink that remembers every call;
-* `FakeClock`: a clock moved by hand, for timing logic tested without sleeping.
+* `FakeClock`: a clock moved by hand, for timing logic tested without sleeping;
+* `fake_qt_plugin()`: a copy of one of PySide6's platform plugins that needs a library no machine has,
+  for the Qt library check and for a window that dies at start (no root, no compiler needed).
 
 Why one set: each test folder once grew its own copies, which drifted (one fake answered pings,
 another subscriptions, one walked nested bundles, another did not). Decoding goes through the
@@ -21,6 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -316,3 +319,29 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.t
+
+
+MISSING_SONAME = "libtcmissing.so.0"
+
+
+def fake_qt_plugin(folder: Path, platform: str = "offscreen", victim: str = "libxkbcommon.so.0",
+                   missing: str = MISSING_SONAME) -> Path:
+    """A plugins folder (`folder/Qt/plugins`, for QT_PLUGIN_PATH) whose `platform` plugin is PySide6's own,
+    except that its dependency `victim` is renamed to `missing`, which no machine has.
+
+    The rename rewrites the plugin's DT_NEEDED string in place (same length, so the ELF stays valid);
+    `Qt/lib` links to PySide6's libraries, so the plugin's RUNPATH ($ORIGIN/../../lib) finds Qt itself
+    and the one library ldd - and Qt, which aborts the process - cannot find is `missing`."""
+    from textconductor.tools.qt_libs import pyside_dir
+    pyside = pyside_dir()
+    assert pyside is not None, "PySide6 is not installed"
+    assert len(missing) == len(victim)
+    src = pyside / "Qt" / "plugins" / "platforms" / f"libq{platform}.so"
+    data = src.read_bytes()
+    old, new = victim.encode() + b"\0", missing.encode() + b"\0"
+    assert data.count(old) == 1, f"{src.name} does not need {victim} exactly once"
+    plugins = folder / "Qt" / "plugins"
+    (plugins / "platforms").mkdir(parents=True, exist_ok=True)
+    (plugins / "platforms" / src.name).write_bytes(data.replace(old, new))
+    (folder / "Qt" / "lib").symlink_to(pyside / "Qt" / "lib")
+    return plugins

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,9 +12,11 @@ import time
 import pytest
 
 from tests.engine.conftest import make_bank
-from tests.fakes import EngineProbe, free_port
+from tests.fakes import MISSING_SONAME, EngineProbe, fake_qt_plugin, free_port
 from textconductor.protocol import Hello, Tick
-from textconductor.supervisor import Supervisor
+from textconductor.supervisor import Role, Supervisor
+
+SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 
 
 class Play:
@@ -174,8 +177,12 @@ def test_stop_leaves_no_orphans(tmp_path):
         play.stop()
 
 
-def test_crash_loop_backs_off():
-    crash = [sys.executable, "-c", "import sys, time; time.sleep(0.1); sys.exit(3)"]
+def test_crash_loop_backs_off(tmp_path):
+    """A child that keeps crashing, each time differently (status 3, 4, 5 ...): restarted, with back-off."""
+    count = tmp_path / "count"
+    count.write_text("0")
+    crash = [sys.executable, "-c", "import pathlib, sys, time; p = pathlib.Path(sys.argv[1]); n = int(p.read_text()); "
+             "p.write_text(str(n + 1)); time.sleep(0.1); sys.exit(3 + n)", str(count)]
     sup = Supervisor(crash, None, state=__import__("pathlib").Path("/nonexistent/state.json"), spare=False)
     sup.engine.argv = crash  # no engine flags for this stand-in
     t = threading.Thread(target=sup.run, daemon=True)
@@ -189,3 +196,84 @@ def test_crash_loop_backs_off():
     assert gaps[0] < 1.0  # the first crashes restart at once
     assert max(gaps) > 1.9  # then it backs off (1 s, 2 s, 4 s ...)
     assert len(starts) < 15  # and does not spin
+    assert not sup.engine.given_up  # different deaths are not "the same failure at start"
+
+
+def test_only_the_same_death_at_start_counts():
+    role = Role("frontend", [])
+    role.started_at = 100.0
+    assert not role.died_early_again(-6, 101.0, early_s=10, limit=3)
+    assert not role.died_early_again(-6, 101.5, early_s=10, limit=3)
+    assert not role.died_early_again(1, 102.0, early_s=10, limit=3)  # a different code starts anew
+    assert not role.died_early_again(1, 103.0, early_s=10, limit=3)
+    assert not role.died_early_again(1, 200.0, early_s=10, limit=3)  # it ran a while: not a death at start
+    assert role.early_deaths == []
+    for t in (201.0, 202.0):
+        role.started_at = t - 0.5
+        assert not role.died_early_again(-6, t, early_s=10, limit=3)
+    role.started_at = 202.5
+    assert role.died_early_again(-6, 203.0, early_s=10, limit=3)
+
+
+def run_in_thread(sup: Supervisor) -> threading.Thread:
+    t = threading.Thread(target=sup.run, daemon=True)
+    t.start()
+    return t
+
+
+def test_a_window_that_dies_the_same_way_at_start_is_given_up_with_the_diagnosis(tmp_path, caplog):
+    asked = []
+
+    def diagnose(role):
+        asked.append(role)
+        return "FAIL  qt-plugin  (the diagnosis)\n"
+    ui = [sys.executable, "-c", "import sys; sys.exit(7)"]
+    sup = Supervisor(SLEEPER, ui, state=tmp_path / "state.json", spare=False, diagnose=diagnose)
+    sup.engine.argv = SLEEPER
+    caplog.set_level("INFO", logger="textconductor.supervisor")
+    t = run_in_thread(sup)
+    t.join(60)
+    assert not t.is_alive(), "the supervisor kept restarting the window"
+    engine = sup.engine.proc
+    assert sup.exit_code == 1 and sup.ui.given_up and asked == ["frontend"]
+    assert sup.ui.restarts == 2  # started three times, restarted twice, never a fourth time
+    assert engine.poll() is not None  # and the engine was stopped with it
+    text = caplog.text
+    assert "the frontend died at start 3 times in a row, exited with status 7" in text
+    assert "diagnosis:\nFAIL  qt-plugin  (the diagnosis)" in text
+
+
+def test_a_spare_that_dies_at_start_is_dropped_and_the_engine_plays_on(tmp_path):
+    sup = Supervisor(SLEEPER, None, state=tmp_path / "state.json", spare=True, diagnose=lambda role: f"[{role}]\n")
+    sup.engine.argv = SLEEPER
+    sup.spare.argv = [sys.executable, "-c", "import sys; sys.exit(5)"]
+    t = run_in_thread(sup)
+    deadline = time.monotonic() + 30
+    while not sup.spare.given_up and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert sup.spare.given_up and not sup.stopping and sup.engine.alive()
+        time.sleep(1.5)
+        assert sup.spare.proc is None  # not started again
+    finally:
+        sup.stop()
+        t.join(20)
+
+
+def test_play_gives_up_on_a_window_missing_a_library(tmp_path):
+    """The real failure: Qt aborts every new window (a plugin needs a library that is not there).
+    --skip-checks gets past the check `play` runs first, so the supervisor meets the failure itself."""
+    plugins = fake_qt_plugin(tmp_path / "qt")
+    play = Play(tmp_path, "--skip-checks", "--no-spare",
+                env={"QT_QPA_PLATFORM": "offscreen", "QT_PLUGIN_PATH": str(plugins),
+                     "TEXTCONDUCTOR_DATA": str(tmp_path / "data")})
+    try:
+        assert play.proc.wait(120) == 1
+        play.wait_log("diagnosis:", timeout=5)
+        log = "".join(play.log)
+        assert log.count("started frontend") == 3, log
+        assert "the frontend died at start 3 times in a row, killed by SIGABRT" in log
+        assert re.search(rf"FAIL +qt-plugin +.*missing {MISSING_SONAME}", log)
+        assert "qt-plugin: " in log and "apt-get install libtcmissing0" in log
+    finally:
+        play.stop()

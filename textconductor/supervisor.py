@@ -9,6 +9,11 @@ A gallery piece runs for days and a performer cannot restart anything on stage, 
   the window (exit status 0), everything stops.
 - A process that keeps crashing is restarted with exponential back-off; every restart is logged
   with its cause. Children die with the supervisor (PR_SET_PDEATHSIG), so none is orphaned.
+- A child that dies the same way right after starting (same exit status or signal, within
+  EARLY_DEATH_S of its start, SAME_EARLY_DEATHS times in a row) will not get better by being
+  restarted: a missing Qt library aborts every new window at once. The supervisor gives up on it and
+  logs a diagnosis (`textconductor doctor`'s checks for that child) instead of looping; for the
+  engine or the window that ends `play` with status 1, for the spare only the spare is dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +37,10 @@ CRASH_WINDOW_S = 30.0
 FREE_CRASHES = 3  # crashes within the window before back-off starts
 MAX_BACKOFF_S = 30.0
 STOP_GRACE_S = 5.0
+# "Died at start": within this long of starting (torch import + bank load on a loaded machine take a
+# few seconds; a window missing a library aborts within one).
+EARLY_DEATH_S = 10.0
+SAME_EARLY_DEATHS = 3  # identical early deaths in a row before giving up on a child
 
 
 def _die_with_parent() -> None:
@@ -56,14 +66,31 @@ class Role:
 
     name: str
     argv: list[str]
+    env: Mapping[str, str] | None = None  # None: the supervisor's own
     proc: subprocess.Popen | None = None
     crashes: deque = field(default_factory=lambda: deque(maxlen=50))
     not_before: float = 0.0
     restarts: int = 0
+    started_at: float = 0.0  # when the current process started (or took over, for a promoted spare)
+    early_deaths: list[int] = field(default_factory=list)  # exit codes of the current run of early deaths
+    given_up: bool = False
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.argv, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        self.proc = subprocess.Popen(self.argv, env=dict(self.env) if self.env is not None else None,
+                                     preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        self.started_at = time.monotonic()
         log.info("started %s (pid %d)", self.name, self.proc.pid)
+
+    def died_early_again(self, code: int, now: float, early_s: float, limit: int) -> bool:
+        """Note a death; True when it is the `limit`-th in a row that came within `early_s` of a start
+        with the same exit code. A death after a longer run, or a different code, starts the count anew."""
+        if now - self.started_at > early_s:
+            self.early_deaths.clear()
+            return False
+        if self.early_deaths and self.early_deaths[-1] != code:
+            self.early_deaths.clear()
+        self.early_deaths.append(code)
+        return len(self.early_deaths) >= limit
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -82,14 +109,21 @@ class Supervisor:
 
     It takes ready-made argv lists rather than building them, so it knows nothing of the CLI's
     options: `textconductor play` decides what to run, this class only decides when to restart.
+    `diagnose(role_name)` returns the text logged when it gives up on a child (default: none);
+    `ui_env` is the window's environment (None: the supervisor's own).
     """
 
-    def __init__(self, engine_argv: list[str], ui_argv: list[str] | None, state: Path, spare: bool = True) -> None:
+    def __init__(self, engine_argv: list[str], ui_argv: list[str] | None, state: Path, spare: bool = True,
+                 ui_env: Mapping[str, str] | None = None, diagnose: Callable[[str], str] | None = None,
+                 early_death_s: float = EARLY_DEATH_S, same_early_deaths: int = SAME_EARLY_DEATHS) -> None:
         self.engine = Role("engine", engine_argv + ["--state", str(state)])
         self.restore_argv = ["--restore", str(state)]
         self.spare = Role("spare engine", engine_argv + ["--state", str(state), "--standby"] + self.restore_argv) \
             if spare else None
-        self.ui = Role("frontend", ui_argv) if ui_argv else None
+        self.ui = Role("frontend", ui_argv, env=ui_env) if ui_argv else None
+        self.diagnose = diagnose
+        self.early_death_s = early_death_s
+        self.same_early_deaths = same_early_deaths
         self.stopping = False
         self.exit_code = 0
 
@@ -124,12 +158,15 @@ class Supervisor:
                 self.stop()  # a headless engine that finished (--max-chars)
                 return
             eng.proc = None
+            if self._gave_up(eng, code, now):
+                return
             delay = eng.crashed(now)
             log.warning("engine %s; restarting%s", describe_exit(code), f" in {delay:.0f} s" if delay else "")
         if eng.proc is None and now >= eng.not_before:
             if self.spare and self.spare.alive():
                 self.spare.proc.send_signal(signal.SIGUSR1)
                 eng.proc, self.spare.proc = self.spare.proc, None
+                eng.started_at = now  # it starts serving now: a death right after counts as a death at start
                 log.info("spare engine (pid %d) took over with the saved state", eng.proc.pid)
                 self.spare.not_before = now + 1.0  # let the new live engine have the CPU first
             else:
@@ -139,10 +176,12 @@ class Supervisor:
         if self.spare:
             sp = self.spare
             if sp.proc is not None and sp.proc.poll() is not None:
-                log.warning("spare engine %s", describe_exit(sp.proc.returncode))
+                code = sp.proc.returncode
+                log.warning("spare engine %s", describe_exit(code))
                 sp.proc = None
                 sp.crashed(now)
-            if sp.proc is None and now >= sp.not_before:
+                self._gave_up(sp, code, now)
+            if sp.proc is None and now >= sp.not_before and not sp.given_up:
                 sp.start()
         if self.ui:
             ui = self.ui
@@ -153,11 +192,36 @@ class Supervisor:
                     self.stop()
                     return
                 ui.proc = None
+                if self._gave_up(ui, code, now):
+                    return
                 delay = ui.crashed(now)
                 log.warning("frontend %s; restarting%s", describe_exit(code), f" in {delay:.0f} s" if delay else "")
             if ui.proc is None and now >= ui.not_before:
                 ui.start()
                 ui.restarts += 1
+
+    def _gave_up(self, role: Role, code: int, now: float) -> bool:
+        """After the same early death too often: stop restarting `role`, log why. True when play must end."""
+        if not role.died_early_again(code, now, self.early_death_s, self.same_early_deaths):
+            return False
+        role.given_up = True
+        n = len(role.early_deaths)
+        diagnosis = ""
+        if self.diagnose is not None:
+            try:
+                diagnosis = self.diagnose(role.name)
+            except Exception as e:  # noqa: BLE001 - a failing diagnosis must not hide the giving up itself
+                diagnosis = f"(the diagnosis failed: {type(e).__name__}: {e})\n"
+        how = f"{n} times in a row, {describe_exit(code)} within {self.early_death_s:.0f} s of starting"
+        if role is self.spare:
+            log.error("the spare engine died at start %s: running without a spare (engine restarts will be "
+                      "cold)\n%s", how, diagnosis)
+            return False
+        log.error("the %s died at start %s: not restarting it again; stopping.\ndiagnosis:\n%s",
+                  role.name, how, diagnosis)
+        self.exit_code = 1
+        self.stop()
+        return True
 
     def stop(self) -> None:
         self.stopping = True
@@ -175,14 +239,3 @@ class Supervisor:
                 r.proc.kill()
                 r.proc.wait()
 
-
-NO_DISPLAY = """\
-textconductor play: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set), so the window cannot open.
-Run the instrument headless instead; the text streams to this terminal and any OSC controller can play it:
-
-    .venv/bin/textconductor engine --print
-
-or supervised, with restarts and a performance record:
-
-    .venv/bin/textconductor play --headless
-"""

@@ -115,6 +115,10 @@ def open_window(qtbot, endpoint: str, **kw):
     qtbot.addWidget(win)
     win.resize(1600, 900)
     win.show()
+    # Offscreen activates a shown window by itself; on X without a window manager (Xvfb, .ci/run's xcb pass)
+    # nothing does, and keyboard shortcuts only reach the active window.
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=10000)
     return win
 
 

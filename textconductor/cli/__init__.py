@@ -22,6 +22,7 @@ log = logging.getLogger("textconductor")
 PLUGIN_COMMANDS = (
     "textconductor.cli.training",  # train, eval, sample, train-bank, bank-report, fold-report
     "textconductor.cli.play",  # play: engine + window, supervised
+    "textconductor.cli.doctor",  # doctor: can play work here (the checks play runs first)
     "textconductor.cli.engine",  # engine, replay, export
     "textconductor.cli.bench",  # soak, bench engine | ui | train
     "textconductor.cli.frontend",  # ui, screenshots

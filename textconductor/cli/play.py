@@ -1,9 +1,10 @@
-"""The `play` sub-command: set up paths, check the bank, and hand over to the supervisor."""
+"""The `play` sub-command: run doctor's checks, set up paths, check the bank, and hand over to the supervisor."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -15,16 +16,35 @@ from textconductor.protocol.defaults import DEFAULT_RATE, DEFAULT_SEED
 log = logging.getLogger(__name__)
 
 
+def preflight(a: argparse.Namespace) -> bool:
+    """`textconductor doctor`'s checks, before anything starts. False (the report printed) when one that
+    makes play impossible fails; what is merely unavailable (MIDI, camera, CUDA) is logged in one line."""
+    from textconductor.tools.doctor import format_report, run_checks
+    from textconductor.tools.qt_libs import qt_child_env
+    checks = run_checks(headless=a.headless, port=a.port, device=a.device, env=qt_child_env(os.environ),
+                        cuda_probe=False, bank=False)  # judged in the environment the window will get
+    if any(c.blocking for c in checks):
+        sys.stderr.write(f"textconductor play: cannot start; the checks (`textconductor doctor`) say:\n"
+                         f"{format_report(checks, headless=a.headless, optional_fixes=False)}")
+        return False
+    missing = [c.name for c in checks if not c.ok]
+    if missing:
+        log.info("checks passed; not available here: %s (`textconductor doctor` says why)", ", ".join(missing))
+    return True
+
+
 def cmd_play(a: argparse.Namespace) -> int:
+    from functools import partial
+
     from textconductor.assets import BANK_DIR
-    from textconductor.display import has_display
     from textconductor.engine.loader import bank_files
     from textconductor.paths import data_dir
-    from textconductor.supervisor import NO_DISPLAY, Supervisor
+    from textconductor.supervisor import Supervisor
+    from textconductor.tools.doctor import diagnose_child
+    from textconductor.tools.qt_libs import qt_child_env
     if a.port == 0:
         raise UserError("play needs a fixed --port (the frontend and restarted engines must find it)")
-    if not a.headless and not has_display():
-        sys.stderr.write(NO_DISPLAY)
+    if not a.skip_checks and not preflight(a):
         return 1
     if not a.checkpoints:
         bank_files(Path(a.bank) if a.bank else BANK_DIR, a.styles)  # a clear message now, not a restart loop
@@ -53,7 +73,9 @@ def cmd_play(a: argparse.Namespace) -> int:
         ui = [sys.executable, "-m", "textconductor", "ui", "--engine", f"{DEFAULT_HOST}:{a.port}"]
         ui += [f for f, on in (("--fullscreen", a.fullscreen), ("--talk", a.talk),
                                ("--output-window", a.output_window)) if on]
-    return Supervisor(engine, ui, state, spare=not a.no_spare).run()
+    ui_env = qt_child_env(os.environ)  # never OpenCV's Qt plugins for the window
+    diagnose = partial(diagnose_child, env=ui_env, port=a.port)
+    return Supervisor(engine, ui, state, spare=not a.no_spare, ui_env=ui_env, diagnose=diagnose).run()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -78,4 +100,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--state", metavar="FILE", help="engine snapshot file (default: in the data dir)")
     p.add_argument("--resume", action="store_true", help="continue from the last snapshot (after a power cut)")
     p.add_argument("--no-spare", action="store_true", help="no warm spare engine (saves memory; slower restarts)")
+    p.add_argument("--skip-checks", action="store_true",
+                   help="start even when `textconductor doctor`'s checks say play cannot work")
     p.set_defaults(func=cmd_play)
