@@ -237,6 +237,6 @@ def test_ci_and_readme_install_what_doctor_asks_for():
     window = (*qt_libs.OFFSCREEN_PACKAGES, *qt_libs.XCB_PACKAGES)
     ci_packages = set(re.findall(r"[a-z0-9][a-z0-9.+-]+", " ".join(re.findall(r'^[A-Z_]+="([^"]*)"', ci, re.M))))
     assert set(window) | set(qt_libs.X_SERVER_PACKAGES) <= ci_packages
-    assert "QT_QPA_PLATFORM=xcb" in ci and "xvfb-run" in ci
+    assert ci.rstrip().endswith("\nmake test")  # then exactly the README's test command, which holds the xcb tests
     readme_words = set(re.findall(r"[a-z0-9][a-z0-9.+-]+", readme))
     assert set(window) <= readme_words and "textconductor doctor" in readme

@@ -34,7 +34,7 @@ OFFSCREEN_PACKAGES = ("libglib2.0-0", "libegl1", "libgl1", "libx11-6", "libdbus-
 XCB_PACKAGES = ("libx11-xcb1", "libxcb-cursor0", "libxcb-icccm4", "libxcb-image0", "libxcb-keysyms1",
                 "libxcb-randr0", "libxcb-render-util0", "libxcb-render0", "libxcb-shape0", "libxcb-shm0",
                 "libxcb-sync1", "libxcb-util1", "libxcb-xfixes0", "libxcb-xkb1", "libxkbcommon-x11-0")
-X_SERVER_PACKAGES = ("xvfb", "xauth")  # a virtual X display, for CI and display-less machines
+X_SERVER_PACKAGES = ("xvfb", "xauth", "x11-utils")  # a virtual X display (xwininfo: the window tests)
 
 # soname -> Debian package. Covers what PySide6's platform plugins and Qt libraries link against.
 SONAME_PACKAGES: dict[str, str] = {

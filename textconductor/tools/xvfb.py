@@ -42,7 +42,7 @@ class Xvfb:
     def __enter__(self) -> Xvfb:
         exe = shutil.which("Xvfb")
         if exe is None:
-            raise UserError("Xvfb is not installed (Debian: apt-get install xvfb xauth)")
+            raise UserError("Xvfb is not installed (Debian: apt-get install xvfb xauth x11-utils)")
         read_fd, write_fd = os.pipe()
         try:
             self.proc = subprocess.Popen(
