@@ -29,6 +29,7 @@ import numpy as np
 
 from textconductor import protocol
 from textconductor.protocol.charset import CHARS
+from textconductor.protocol.udp import serve
 
 NAMES = ["bible", "linux", "austen"]
 
@@ -98,14 +99,7 @@ class FakeEngine:
 
     # -- receiving -------------------------------------------------------------------------------
     def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, sender = self.sock.recvfrom(protocol.MAX_PACKET)
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self._handle(data, sender)
+        serve(self.sock, self._stop, self._handle)
 
     def poll(self) -> list[protocol.Command]:
         """Handle every datagram waiting (unthreaded use); the commands among them."""
@@ -345,3 +339,13 @@ def fake_qt_plugin(folder: Path, platform: str = "offscreen", victim: str = "lib
     (plugins / "platforms" / src.name).write_bytes(data.replace(old, new))
     (folder / "Qt" / "lib").symlink_to(pyside / "Qt" / "lib")
     return plugins
+
+
+def wait_for(pred: Callable[[], object], timeout: float = 10.0, step: float = 0.01) -> bool:
+    """Poll `pred` until it holds or `timeout` seconds pass; its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return bool(pred())

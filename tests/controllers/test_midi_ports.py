@@ -22,21 +22,13 @@ from pathlib import Path
 import mido
 import pytest
 
-from tests.fakes import RecordingSink
+from tests.fakes import RecordingSink, wait_for
 from textconductor.controllers.base import start_safely
 from textconductor.controllers.midi import MappingStore, MidiController, MidiUnavailable, Source, list_midi_inputs
 from textconductor.controllers.midi import ports as midi_ports
 
 STYLES = ["bible", "linux", "austen"]
 
-
-def wait_for(pred, timeout: float = 10.0, step: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 def settle(ctl: MidiController, quiet_s: float = 0.3) -> None:
@@ -276,7 +268,7 @@ def test_jack_lists_ports_for_a_menu(jack_server):
 CLOSE_UNDER_TRAFFIC = """
 import sys, threading, time, mido
 from textconductor.controllers.midi import MidiController
-from tests.fakes import RecordingSink
+from tests.fakes import RecordingSink, wait_for
 
 class Busy(RecordingSink):
     def set_weights(self, w):

@@ -16,7 +16,7 @@ import tomllib
 import mido
 import pytest
 
-from tests.fakes import FakeClock, FakeEngine, RecordingSink
+from tests.fakes import FakeClock, FakeEngine, RecordingSink, wait_for
 from textconductor.controllers.midi import (
     PICKUP_TOLERANCE,
     Action,
@@ -43,14 +43,6 @@ TOL = PICKUP_TOLERANCE
 def cc(control: int, value: int, channel: int = 0) -> mido.Message:
     return mido.Message("control_change", channel=channel, control=control, value=value)
 
-
-def wait_for(pred, timeout: float = 10.0, step: float = 0.01) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 # ---------------------------------------------------------------------------------------------

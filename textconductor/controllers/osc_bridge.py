@@ -29,6 +29,7 @@ from textconductor.controllers.base import Controller, ControlSink, guarded
 from textconductor.errors import UserError
 from textconductor.protocol.address import AllowListError, resolve_allow_list
 from textconductor.protocol.ratelimit import RateLimitedLog
+from textconductor.protocol.udp import serve
 from textconductor.protocol.wire import Rejected, unpack
 
 log = logging.getLogger(__name__)
@@ -104,19 +105,13 @@ class OscBridge(Controller):
 
     def _serve(self) -> None:
         assert self.sock is not None
-        while not self._stop.is_set():
-            try:
-                data, sender = self.sock.recvfrom(protocol.MAX_PACKET)
-            except TimeoutError:
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    return
-                continue
-            if sender[0] not in self.allow:
-                self._reject("sender not allowed", sender[0])
-                continue
-            self._handle_guarded(data, sender)
+        serve(self.sock, self._stop, self._receive)
+
+    def _receive(self, data: bytes, sender: tuple[str, int]) -> None:
+        if sender[0] not in self.allow:
+            self._reject("sender not allowed", sender[0])
+            return
+        self._handle_guarded(data, sender)
 
     # -- mapping -------------------------------------------------------------------------------
     def handle_packet(self, data: bytes, sender: tuple[str, int] | None = None) -> None:

@@ -42,6 +42,7 @@ import numpy as np
 from textconductor import protocol
 from textconductor.controllers.midi import PICKUP_TOLERANCE, MidiController, MidiMap
 from textconductor.controllers.osc_sink import OscSink
+from textconductor.protocol.udp import serve
 
 log = logging.getLogger(__name__)
 
@@ -109,28 +110,24 @@ class StandInEngine:
         self._thread.start()
 
     def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, sender = self.sock.recvfrom(protocol.MAX_PACKET)
-            except TimeoutError:
+        serve(self.sock, self._stop, self._receive)
+
+    def _receive(self, data: bytes, sender: tuple[str, int]) -> None:
+        now = time.perf_counter()
+        for item in protocol.parse_packet(data, sender):
+            if isinstance(item, protocol.Rejected):
                 continue
-            except OSError:
-                return
-            now = time.perf_counter()
-            for item in protocol.parse_packet(data, sender):
-                if isinstance(item, protocol.Rejected):
-                    continue
-                if item.name == "ping":
-                    with self.cond:
-                        w = np.array([self.weights[n] for n in self.names], np.float32)
-                    hello = protocol.Hello(self.names, np.ones(len(self.names), bool), w, "")
-                    self.sock.sendto(protocol.bundle(hello.encode(), protocol.Params().encode()), sender)
-                elif item.name == "weight":
-                    name, w = item.args
-                    with self.cond:
-                        self.weights[name] = float(w)
-                        self.received.append((now, name, float(w)))
-                        self.cond.notify_all()
+            if item.name == "ping":
+                with self.cond:
+                    w = np.array([self.weights[n] for n in self.names], np.float32)
+                hello = protocol.Hello(self.names, np.ones(len(self.names), bool), w, "")
+                self.sock.sendto(protocol.bundle(hello.encode(), protocol.Params().encode()), sender)
+            elif item.name == "weight":
+                name, w = item.args
+                with self.cond:
+                    self.weights[name] = float(w)
+                    self.received.append((now, name, float(w)))
+                    self.cond.notify_all()
 
     def wait_received(self, n: int, timeout: float = 2.0) -> bool:
         with self.cond:
