@@ -10,7 +10,8 @@ from textconductor.protocol.charset import CHARS
 from textconductor.training.lineage import lineage
 
 FILES = sorted(BANK_DIR.glob("*.safetensors"))
-RECIPE_STYLES = load_recipe()["finetune"]["styles"]
+RECIPE = load_recipe()
+RECIPE_STYLES = RECIPE["finetune"]["styles"]
 
 
 def test_recipe_styles_have_metadata():
@@ -27,8 +28,10 @@ def test_every_bundled_checkpoint_loads_and_predicts():
         model, meta = load_checkpoint(path)
         assert meta.name == path.stem and meta.name in RECIPE_STYLES
         assert meta.charset == CHARS
-        # trained as the recipe says: shared base, this style's fine-tune, its settling run
-        assert [run["name"] for run in lineage(meta)] == ["base", meta.name, meta.name] and meta.extra["line_starts"]
+        # trained as the recipe says: shared base, then this style's fine-tune, settling and re-entry runs
+        stages = [s for s in ("finetune", "settle", "reentry") if s in RECIPE]
+        assert [run["name"] for run in lineage(meta)] == ["base"] + [meta.name] * len(stages)
+        assert meta.extra["line_starts"] and meta.extra["reentry"] == RECIPE["reentry"]["reentry"]
         assert meta.heldout_bpc is not None and meta.heldout_bpc < 3.0
         logits, _ = model.step("\n", model.prime("In the beginning"))
         p = torch.softmax(logits, -1)
