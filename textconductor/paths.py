@@ -27,6 +27,11 @@ def records_dir() -> Path:
     return data_dir() / "records"
 
 
+def blocklist_path() -> Path:
+    """The operator's blocklist (words the engine never completes), read by the engine if present."""
+    return data_dir() / "blocklist.txt"
+
+
 def bank_work_dir() -> Path:
     """`train-bank`'s base model and per-stage training states."""
     return data_dir() / "bank-work"

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -71,3 +72,58 @@ def client(engine):
     c.wait_for("/tc/hello")
     yield c
     c.close()
+
+
+# -- a bank built to loop ----------------------------------------------------------------------
+
+LOOP = "abcdefghijklmnopqrstuvwxyz "  # 27 distinct characters: every 24-gram repeats from the second lap on
+
+
+def successor_model(cycle: str, p_next: float = 0.8, alt: str = "", p_alt: float = 0.0) -> CharLSTM:
+    """A 1x97 CharLSTM whose next character depends only on the last one: the next in `cycle` with
+    probability `p_next`, `alt` (if given) with `p_alt`, the rest spread evenly. At T=0.3 the
+    first writes `cycle` over and over.
+
+    Built by hand, not trained: one-hot embedding, gates saturated so that the cell holds the last
+    character alone, and a head that maps each character to its successor.
+    """
+    from textconductor.protocol.charset import CHAR_TO_INDEX, VOCAB_SIZE
+    v = VOCAB_SIZE
+    model = CharLSTM(CharLSTMConfig(layers=1, hidden=v, embed=v))
+    nxt = {c: cycle[(k + 1) % len(cycle)] for k, c in enumerate(cycle)}
+    rest = v - 1 - (1 if alt else 0)
+    z = rest / (1.0 - p_next - p_alt)  # the softmax's normaliser when every other logit is 0
+    h = float(np.tanh(np.tanh(5.0)))  # what the hidden unit of the last character holds
+    w_next, w_alt = float(np.log(p_next * z)) / h, (float(np.log(p_alt * z)) / h if alt else 0.0)
+    with torch.no_grad():
+        for prm in model.parameters():
+            prm.zero_()
+        model.embed.weight.copy_(torch.eye(v))
+        lstm = model.lstm
+        lstm.bias_ih_l0[0:v] = 10.0  # input gate open
+        lstm.bias_ih_l0[v:2 * v] = -10.0  # forget gate shut: the cell holds the last character only
+        lstm.weight_ih_l0[2 * v:3 * v] = 5.0 * torch.eye(v)  # candidate: the character, one-hot
+        lstm.bias_ih_l0[3 * v:4 * v] = 10.0  # output gate open
+        for c in CHAR_TO_INDEX:
+            col = CHAR_TO_INDEX[c]
+            model.head.weight[CHAR_TO_INDEX[nxt.get(c, cycle[0])], col] = w_next
+            if alt and alt != nxt.get(c, cycle[0]):
+                model.head.weight[CHAR_TO_INDEX[alt], col] = w_alt
+    return model.eval()
+
+
+def loop_bank_files(folder: Path) -> list[Path]:
+    """looper (the loop), reader (reads the loop but would rather write `.`), other (a loop of its own,
+    which cannot read looper's text)."""
+    models = {"looper": successor_model(LOOP), "reader": successor_model(LOOP, 0.35, ".", 0.45),
+              "other": successor_model("qwertyuiopasdfghjklzxcvbnm ")}
+    paths = []
+    for name, model in models.items():
+        meta = CheckpointMeta(name=name, layers=1, hidden=97, embed=97)
+        paths.append(save_checkpoint(folder / f"{name}.safetensors", model, meta))
+    return paths
+
+
+@pytest.fixture(scope="session")
+def loop_bank(tmp_path_factory) -> list[Path]:
+    return loop_bank_files(tmp_path_factory.mktemp("loop-bank"))

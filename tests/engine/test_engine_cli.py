@@ -34,6 +34,8 @@ def test_print_streams_reproducible_text(bank_dir):
     (["--weights", "zeta=1"], ["--weights", "unknown style"]),
     (["--rate", "-3"], ["--rate"]),
     (["--listen", "0.0.0.0"], ["--allow"]),
+    (["--guard-strength", "2"], ["--guard-strength", "0..1"]),
+    (["--guard-escape", "magic"], ["--guard-escape", "invalid choice"]),
 ])
 def test_errors_are_one_clear_line(bank_dir, args, words):
     if "--bank" not in args:
@@ -75,3 +77,14 @@ def test_bench_engine_and_soak_run_on_checkpoints(tiny_bank, capsys):
     assert main(["soak", "--checkpoints", *files, "--chars", "500"]) == 0
     out = capsys.readouterr().out
     assert "# soak: 3 trained styles" in out and "500 chars in" in out
+
+
+def test_blocklist_file_is_read_and_missing_file_is_no_list(bank_dir, tmp_path):
+    words = tmp_path / "blocklist.txt"
+    words.write_text("# stand-ins\nthe\nand\n")
+    r = engine("--bank", str(bank_dir), "--print", "--max-chars", "50", "--rate", "0", "--port", "0",
+               "--blocklist", str(words))
+    assert r.returncode == 0 and "blocklist" in r.stderr and "2 entries" in r.stderr, r.stderr
+    r = engine("--bank", str(bank_dir), "--print", "--max-chars", "50", "--rate", "0", "--port", "0",
+               "--blocklist", str(tmp_path / "missing.txt"))
+    assert r.returncode == 0 and "none (create the file" in r.stderr, r.stderr

@@ -10,7 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 from textconductor import protocol
-from textconductor.protocol import Hello, Params, Primed, RejectedCounts, Status, Tick, bundle, message
+from textconductor.protocol import (
+    Guarded,
+    Guards,
+    Hello,
+    Params,
+    Primed,
+    RejectedCounts,
+    Status,
+    Tick,
+    bundle,
+    message,
+)
 
 TICK = (
     b"/tc/tick\x00\x00\x00\x00,isb"
@@ -55,6 +66,13 @@ PRIMED = (
     b"/tc/primed\x00\x00,is\x00"
     b"\x00\x00\x00\x0cAnd\x00"
 )
+# Added with the guards (issue #13): new addresses, so nothing that decoded the messages above changes.
+GUARDS = (
+    b"/tc/guards\x00\x00,ifsiiiii\x00\x00\x00"
+    b"\x00\x00\x00\x01?\x00\x00\x00shift\x00\x00\x00"
+    b"\x00\x00\x00\x03\x00\x00\x00(\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x07"
+)
+GUARDED = b"/tc/guarded\x00,is\x00\x00\x00\x00\x0cloop\x00\x00\x00\x00"
 EVERY_TYPE = (
     b"/x\x00\x00,iifsb\x00\x00\x00\x00\x00\x01"
     b"\x00\x00\x00\x02?\xc0\x00\x00s\x00\x00\x00\x00\x00\x00\x03"
@@ -122,3 +140,15 @@ def test_primed_bytes():
 def test_argument_types_bytes():
     assert message("/x", True, 2, 1.5, "s", b"\x01\x02\x03") == EVERY_TYPE
     assert protocol.decode_message(EVERY_TYPE) == ("/x", (1, 2, 1.5, "s", b"\x01\x02\x03"))
+
+
+def test_guards_bytes():
+    g = Guards(on=True, strength=0.5, escape="shift", loop_acts=3, loop_chars=40, blocked=2, prime_dropped=1,
+               blocklist=7)
+    assert g.encode() == GUARDS
+    assert Guards.decode(protocol.unpack(GUARDS)[0].args) == g
+
+
+def test_guarded_bytes():
+    assert Guarded(12, "loop").encode() == GUARDED
+    assert Guarded.decode(protocol.unpack(GUARDED)[0].args) == Guarded(12, "loop")

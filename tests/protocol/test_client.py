@@ -205,3 +205,24 @@ def test_an_engine_that_is_not_there_costs_nothing():
         assert not conn.wait_for_engine(0.05) and conn.enabled_styles() == []
     finally:
         conn.close()
+
+
+# -- the loop guard (not a CONTROLS word yet: the window and MIDI map it when they offer it) ---------
+def test_guard_switches_and_keeps_what_the_engine_reported(client):
+    from textconductor.protocol.messages import Guards
+    assert commands(client.guard(False)) == [("guard", (False, None))]
+    assert commands(client.guard(strength=2.0)) == [("guard", (True, 1.0))]  # clamped; on until told otherwise
+    client.receive(Guards(on=False, strength=0.2).encode())
+    assert client.last_guards.on is False
+    # a strength knob does not switch the guard back on
+    assert commands(client.guard(strength=0.3)) == [("guard", (False, pytest.approx(0.3)))]
+    with pytest.raises(ValueError):
+        client.guard(True, math.nan)
+
+
+def test_guard_control_words_are_ready_for_the_vocabulary(client):
+    from textconductor.protocol.messages import Guards
+    assert commands(client.control("guard", 0)) == [("guard", (False, None))]
+    client.receive(Guards(on=True).encode())
+    assert commands(client.control("guard")) == [("guard", (False, None))]  # no value: toggle
+    assert commands(client.control("guard_strength", 0.25)) == [("guard", (True, 0.25))]

@@ -55,6 +55,10 @@ ACCEPTED = [
      Command("subscribe", ("10.0.0.2", 57179))),
     (b"/tc/unsubscribe\x00,i\x00\x00\x00\x00\xdf\x5b", Command("unsubscribe", (None, 57179))),
     (b"/tc/ping\x00\x00\x00\x00", Command("ping")),
+    (b"/tc/guard\x00\x00\x00,i\x00\x00\x00\x00\x00\x01", Command("guard", (True, None))),
+    (b"/tc/guard\x00\x00\x00,T\x00\x00", Command("guard", (True, None))),
+    (b"/tc/guard\x00\x00\x00,if\x00\x00\x00\x00\x00?@\x00\x00", Command("guard", (False, 0.75))),
+    (b"/tc/guard\x00\x00\x00,ff\x00?\x80\x00\x00?\x00\x00\x00", Command("guard", (True, 0.5))),
 ]
 
 
@@ -123,6 +127,12 @@ REJECTED = [
     ("/tc/subscribe", ("57131",), "port must be an integer 1..65535"),
     ("/tc/subscribe", ("", 57131), "bad host"),
     ("/tc/unsubscribe", ("h" * 254, 57131), "bad host"),
+    ("/tc/guard", (), "expected (on) or (on, strength)"),
+    ("/tc/guard", (1, 0.5, 0.5), "expected (on) or (on, strength)"),
+    ("/tc/guard", (2,), "guard on/off must be 0 or 1"),
+    ("/tc/guard", ("on",), "guard on/off must be 0 or 1"),
+    ("/tc/guard", (1, 1.5), "guard strength 1.5 outside [0, 1]"),
+    ("/tc/guard", (1, math.nan), "value is NaN or infinite"),
 ]
 
 

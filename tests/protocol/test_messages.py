@@ -9,6 +9,8 @@ from textconductor.protocol import messages, wire
 from textconductor.protocol.charset import VOCAB_SIZE
 from textconductor.protocol.messages import (
     OUTGOING,
+    Guarded,
+    Guards,
     Hello,
     Params,
     Primed,
@@ -46,6 +48,9 @@ def test_tick_roundtrip():
     Primed(5, "In the beginning"),
     RejectedCounts({"unknown address": 2, "value is NaN or infinite": 7}),
     RejectedCounts({}),
+    Guards(on=False, strength=0.25, escape="block", loop_acts=5, loop_chars=60, blocked=9, prime_dropped=2,
+           blocklist=200),
+    Guarded(7, "blocklist"),
 ])
 def test_roundtrip(msg):
     assert roundtrip(msg) == msg
@@ -73,6 +78,8 @@ def test_status_paused_is_a_bool():
     ("/tc/hello", ("a,b",), ValueError),
     ("/tc/primed", ("x",), ValueError),
     ("/tc/primed", ("x", "y"), ValueError),
+    ("/tc/guards", (1, 0.5, "shift"), ValueError),
+    ("/tc/guarded", (1,), ValueError),
 ])
 def test_decode_refuses_what_does_not_fit(address, args, error):
     with pytest.raises(error):
@@ -86,7 +93,7 @@ def test_unknown_output_address_is_none():
 
 def test_table_lists_every_output():
     assert set(OUTGOING) == {messages.OUT_TICK, messages.OUT_STATUS, messages.OUT_PARAMS, messages.OUT_HELLO,
-                             messages.OUT_PRIMED, messages.OUT_REJECTED}
+                             messages.OUT_PRIMED, messages.OUT_REJECTED, messages.OUT_GUARDS, messages.OUT_GUARDED}
 
 
 def test_params_defaults_are_the_runtime_defaults():

@@ -12,7 +12,7 @@ import logging
 import math
 from pathlib import Path
 
-from textconductor.cli.args import UsageError, positive_float, positive_int
+from textconductor.cli.args import UsageError, fraction, positive_float, positive_int
 from textconductor.cli.engine import add_bank_args, style_source
 from textconductor.protocol.defaults import DEFAULT_GUARD_ESCAPE, DEFAULT_GUARD_STRENGTH, GUARD_ESCAPES
 
@@ -67,8 +67,12 @@ def cmd_bench_guard(a: argparse.Namespace) -> int:
               f"{worst['whitespace_on']} (target <= 80)")
     if "escapes" in parts:
         cases = [((s,), t) for s, t in bg.WORST if s in names]
-        print(f"\n## Escapes compared on the worst cases, {a.chars:,} chars each (repeat share; longest whitespace)\n")
-        print(bg.escape_table(bank, names, cases, a.chars, a.seed, escapes, a.strength))
+        judged = ("; nw: words no corpus has; b/c: bits/char under an order-5 n-gram of the style's corpus"
+                  if a.corpora else "")
+        print(f"\n## Escapes compared on the worst cases, {a.chars:,} chars each (repeat share{judged}; "
+              "longest whitespace run)\n")
+        print(bg.escape_table(bank, names, cases, a.chars, a.seed, escapes, a.strength,
+                              Path(a.corpora) if a.corpora else None))
     if "heldout" in parts:
         if not a.corpora:
             print("\n## Held-out text: skipped (give --corpora DIR, the folder of STYLE.txt corpora)")
@@ -177,9 +181,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     bg.add_argument("--seed", type=int, default=1)
     bg.add_argument("--escape", choices=GUARD_ESCAPES, default=DEFAULT_GUARD_ESCAPE,
                     help=f"the escape for the guard-on runs (default {DEFAULT_GUARD_ESCAPE})")
-    bg.add_argument("--strength", type=float, default=DEFAULT_GUARD_STRENGTH,
+    bg.add_argument("--strength", type=fraction, default=DEFAULT_GUARD_STRENGTH,
                     help=f"guard strength 0..1 (default {DEFAULT_GUARD_STRENGTH:g})")
-    bg.add_argument("--compare", nargs="+", choices=GUARD_ESCAPES, help="escapes to compare (default: all)")
+    bg.add_argument("--compare", nargs="+", metavar="ESCAPE[:STRENGTH]",
+                    help=f"escapes to compare, each at --strength or its own (default: {', '.join(GUARD_ESCAPES)})")
     bg.add_argument("--parts", nargs="+", choices=GUARD_PARTS, help="which tables (default: all)")
     bg.add_argument("--corpora", help="folder of STYLE.txt corpora, for the held-out part (e.g. ../shared/corpora)")
     bg.add_argument("--heldout-chars", type=positive_int, default=20_000, help="held-out chars scored per style")

@@ -14,23 +14,35 @@ import sys
 import threading
 from pathlib import Path
 
-from textconductor.cli.args import UsageError, add_device, host_port, name_weight, positive_int, udp_port
+from textconductor.cli.args import (
+    UsageError,
+    add_device,
+    fraction,
+    host_port,
+    name_weight,
+    positive_int,
+    udp_port,
+)
 from textconductor.errors import UserError
 from textconductor.protocol import DEFAULT_HOST, DEFAULT_PORT, MIX_MODES
 from textconductor.protocol.defaults import (
+    DEFAULT_GUARD_ESCAPE,
+    DEFAULT_GUARD_STRENGTH,
     DEFAULT_MIX,
     DEFAULT_RATE,
     DEFAULT_SEED,
     DEFAULT_TEMPERATURE,
     DEFAULT_THRESHOLD,
     DEFAULT_TOP_P,
+    GUARD_ESCAPES,
     RESYNC_CHARS,
 )
 
 log = logging.getLogger(__name__)
 
 # The root names a setting by its field; the user typed an option.
-_OPTION = {"top_p": "--top-p", "resync_chars": "--resync-chars"}
+_OPTION = {"top_p": "--top-p", "resync_chars": "--resync-chars", "guard_strength": "--guard-strength",
+           "guard_escape": "--guard-escape"}
 
 
 def add_bank_args(p: argparse.ArgumentParser) -> None:
@@ -67,6 +79,16 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--resync-chars", type=int, default=RESYNC_CHARS,
                    help=f"history a newly active style reads (default {RESYNC_CHARS})")
+    p.add_argument("--no-guard", dest="guard", action="store_false",
+                   help="start with the loop guard off (it is on by default; /tc/guard switches it live)")
+    p.add_argument("--guard-strength", type=fraction, default=DEFAULT_GUARD_STRENGTH,
+                   help=f"loop guard strength 0..1 (default {DEFAULT_GUARD_STRENGTH:g})")
+    p.add_argument("--guard-escape", choices=GUARD_ESCAPES, default=DEFAULT_GUARD_ESCAPE,
+                   help=f"how the loop guard leaves a loop (default {DEFAULT_GUARD_ESCAPE}; docs/performance.md)")
+    p.add_argument("--blocklist", metavar="FILE",
+                   help=f"words and phrases never to complete, one a line, re-read when it changes "
+                        f"(default: {_default_blocklist()} if it exists; docs/operations.md)")
+    p.add_argument("--no-blocklist", action="store_true", help="no blocklist, even if the default file exists")
     p.add_argument("--weights", nargs="+", type=name_weight, metavar="NAME=W", help="starting weights")
     p.add_argument("--prime", help="text to start from")
     p.add_argument("--subscribe", nargs="+", type=host_port, default=[], metavar="HOST:PORT",
@@ -85,7 +107,25 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
 def _settings(a: argparse.Namespace):  # the root's Settings, imported lazily
     from textconductor.engine.root import Settings
     return Settings(rate=a.rate, temperature=a.temperature, mix=a.mix, threshold=a.threshold, top_p=a.top_p,
-                    seed=a.seed, resync_chars=a.resync_chars, weights=tuple(a.weights or ()), prime=a.prime)
+                    seed=a.seed, resync_chars=a.resync_chars, guard=a.guard, guard_strength=a.guard_strength,
+                    guard_escape=a.guard_escape, weights=tuple(a.weights or ()), prime=a.prime)
+
+
+def _default_blocklist() -> str:
+    try:
+        from textconductor.paths import blocklist_path
+        return str(blocklist_path())
+    except ImportError:  # platformdirs missing: --help must still work
+        return "blocklist.txt in the user data dir"
+
+
+def _blocklist(a: argparse.Namespace) -> Path | None:
+    if a.no_blocklist:
+        return None
+    if a.blocklist:
+        return Path(a.blocklist)
+    from textconductor.paths import blocklist_path
+    return blocklist_path()
 
 
 def _live(a: argparse.Namespace):  # the root's Live, imported lazily
@@ -95,7 +135,8 @@ def _live(a: argparse.Namespace):  # the root's Live, imported lazily
     record = None if not a.record else new_path() if a.record == "auto" else Path(a.record)
     return Live(host=a.listen or a.host, port=a.port, allow=tuple(a.allow or ()), subscribers=tuple(a.subscribe),
                 record=record, state=Path(a.state) if a.state else None,
-                restore=Path(a.restore) if a.restore else None, echo=terminal_echo if a.print else None)
+                restore=Path(a.restore) if a.restore else None, echo=terminal_echo if a.print else None,
+                blocklist=_blocklist(a))
 
 
 def cmd_engine(a: argparse.Namespace) -> int:

@@ -55,15 +55,22 @@ def _checkpoints(start: dict, bank_dir: Path | None) -> list[Path]:
     return paths
 
 
+def _restore(c, state: dict) -> None:
+    """A snapshot from before the guards had no guard in it: the engine that wrote it had none."""
+    from textconductor.engine.snapshot import restore
+    restore(c, state)
+    if "guard" not in state:
+        c.set_guard(False)
+
+
 def replay(path: Path, bank_dir: Path | None = None, device: str = "cpu") -> ReplayResult:
     from textconductor.engine.conductor import Conductor
     from textconductor.engine.loader import load_bank
-    from textconductor.engine.snapshot import restore
     lines = read_record(path)
     start = lines[0]
     bank, names = load_bank(_checkpoints(start, bank_dir), device)
     c = Conductor(bank, names, seed=int(start["seed"]))
-    restore(c, start["state"])
+    _restore(c, start["state"])
     want = recorded_text(lines)
     got: dict[int, str] = {}
 
@@ -79,7 +86,7 @@ def replay(path: Path, bank_dir: Path | None = None, device: str = "cpu") -> Rep
             c.apply(Command(line["cmd"], tuple(line["args"])))
         elif kind == "restore":
             run_until(line["tick"])
-            restore(c, line["state"])
+            _restore(c, line["state"])
     run_until(max(want) + 1 if want else c.tick_index)
     ticks = sorted(want)
     mismatches = [t for t in ticks if got.get(t) != want[t]]

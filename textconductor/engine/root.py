@@ -25,12 +25,15 @@ from pathlib import Path
 
 from textconductor.assets import BANK_DIR
 from textconductor.engine.bank import Bank
+from textconductor.engine.blocklist import Blocklist
 from textconductor.engine.conductor import CommandError, Conductor, Tuning
+from textconductor.engine.guard import DEFAULT_ESCAPE, DEFAULT_STRENGTH, ESCAPES
 from textconductor.engine.runner import Engine
 from textconductor.errors import UserError
 from textconductor.protocol import (
     DEFAULT_HOST,
     DEFAULT_PORT,
+    GUARD_STRENGTH_RANGE,
     RATE_RANGE,
     TEMPERATURE_RANGE,
     THRESHOLD_RANGE,
@@ -105,16 +108,22 @@ class Settings:
     top_p: float = DEFAULT_TOP_P
     seed: int = DEFAULT_SEED
     resync_chars: int = RESYNC_CHARS
+    guard: bool = True  # the loop guard (docs/performance.md); on unless asked otherwise
+    guard_strength: float = DEFAULT_STRENGTH
+    guard_escape: str = DEFAULT_ESCAPE
     weights: Sequence[tuple[str, float]] = ()  # (style, raw weight); empty: the first style alone
     prime: str | None = None  # text the performance starts from
 
     def check(self) -> None:
         """Refuse out-of-range values before the bank is loaded (seconds), not after."""
         for name, (lo, hi) in (("rate", RATE_RANGE), ("temperature", TEMPERATURE_RANGE),
-                               ("threshold", THRESHOLD_RANGE), ("top_p", TOP_P_RANGE)):
+                               ("threshold", THRESHOLD_RANGE), ("top_p", TOP_P_RANGE),
+                               ("guard_strength", GUARD_STRENGTH_RANGE)):
             value = getattr(self, name)
             if not lo <= value <= hi:
                 raise SettingError(name, f"{value:g} is outside {lo:g}..{hi:g}")
+        if self.guard_escape not in ESCAPES:
+            raise SettingError("guard_escape", f"{self.guard_escape!r} is not one of {', '.join(ESCAPES)}")
 
 
 def build_conductor(bank: Bank, names: list[str], settings: Settings | None = None) -> Conductor:
@@ -122,7 +131,9 @@ def build_conductor(bank: Bank, names: list[str], settings: Settings | None = No
     s = settings or Settings()
     s.check()
     params = Params(temperature=s.temperature, rate=s.rate, mix=s.mix, threshold=s.threshold, top_p=s.top_p)
-    conductor = Conductor(bank, names, seed=s.seed, params=params, tuning=Tuning(resync_chars=max(0, s.resync_chars)))
+    tuning = Tuning(resync_chars=max(0, s.resync_chars), guard=s.guard, guard_strength=s.guard_strength,
+                    guard_escape=s.guard_escape)
+    conductor = Conductor(bank, names, seed=s.seed, params=params, tuning=tuning)
     if s.weights:
         conductor.raw[:] = 0
         try:
@@ -144,6 +155,7 @@ class Live:
     `allow`: hosts that may control it (required by the socket for a non-loopback `host`).
     `record`: append the performance record here. `state`: write restart snapshots here.
     `restore`: start from this snapshot when the file exists. `echo`: called with every character.
+    `blocklist`: the operator's blocklist file, read now and whenever it changes (None: no list).
     """
 
     host: str = DEFAULT_HOST
@@ -154,6 +166,7 @@ class Live:
     state: Path | None = None
     restore: Path | None = None
     echo: Callable[[str], None] | None = None
+    blocklist: Path | None = None
 
 
 def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
@@ -166,10 +179,16 @@ def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
     from textconductor.engine.record import Recorder, file_hashes
     from textconductor.engine.server import EngineSocket
     live = live or Live()
+    from textconductor.engine.runner import BlocklistFile
     restored = snapshot.read(Path(live.restore)) if live.restore else None
     if restored:
         snapshot.restore(conductor, restored)
         log.info("restored engine state at tick %d from %s", conductor.tick_index, live.restore)
+    if live.blocklist:  # before the record starts, so its start state holds the list
+        entries = BlocklistFile(Path(live.blocklist)).changed() or []
+        conductor.set_blocklist(Blocklist.of(entries))
+        log.info("blocklist %s: %s", live.blocklist, f"{len(entries)} entries" if entries else
+                 "none (create the file to add words; docs/operations.md)")
     recorder = None
     if live.record:
         path = Path(live.record)
@@ -181,9 +200,14 @@ def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
             recorder.start(conductor.params.seed, conductor.names, file_hashes(conductor.bank.paths), state)
         log.info("recording the performance to %s", path)
     sock = EngineSocket(live.host, live.port, list(live.allow) or None)
-    subscribers = list(live.subscribers)
-    for host, port in (restored or {}).get("subscribers", []):
-        if (host, port) not in subscribers:
-            subscribers.append((str(host), int(port)))  # listeners carry on through a restart
+    subscribers = [(str(h), int(p)) for h, p in live.subscribers]
+    permanent = {(str(h), int(p)) for h, p in (restored or {}).get("permanent_subscribers", [])}
+    leased = []
+    for host, port in (restored or {}).get("subscribers", []):  # listeners carry on through a restart
+        addr = (str(host), int(port))
+        if addr in subscribers:
+            continue
+        (subscribers if addr in permanent else leased).append(addr)
     return Engine(conductor, sock, subscribers, echo=live.echo, recorder=recorder,
-                  state_path=Path(live.state) if live.state else None)
+                  state_path=Path(live.state) if live.state else None, leased=leased,
+                  blocklist=Path(live.blocklist) if live.blocklist else None)

@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from textconductor.engine.blocklist import Blocklist
 from textconductor.engine.conductor import Conductor
 from textconductor.protocol import MIX_MODES
 from textconductor.protocol.charset import fold
 
 log = logging.getLogger(__name__)
 
-HISTORY_SAVED = 2000
+HISTORY_SAVED = 2600  # at least LoopRules().history_needed: the loop guard is rebuilt from it
 
 
 def snapshot(c: Conductor) -> dict[str, Any]:
@@ -37,6 +38,9 @@ def snapshot(c: Conductor) -> dict[str, Any]:
         "sampler": c.sampler.rng.bit_generator.state,
         "history": c.text_tail(HISTORY_SAVED),
         "paused": c.paused,
+        "guard": c.guard.state(),
+        "guard_counts": c.counts.as_dict(),
+        "blocklist": sorted(c.blocklist.blocklist.entries),
     }
 
 
@@ -67,6 +71,14 @@ def restore(c: Conductor, snap: dict[str, Any]) -> None:
     c.history.clear()
     c.history.extend(fold(snap.get("history", "")) or "\n")
     c.bank.set_active([])
+    if "blocklist" in snap:
+        c.blocklist.blocklist = Blocklist.of(snap["blocklist"])
+    c.blocklist.rebuild("".join(c.history))
+    c.guard.restore(snap.get("guard", {}), "".join(c.history))
+    c._fit = {}
+    for key, value in snap.get("guard_counts", {}).items():
+        if hasattr(c.counts, key):
+            setattr(c.counts, key, int(value))
 
 
 def write(path: Path, snap: dict[str, Any]) -> None:

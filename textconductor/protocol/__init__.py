@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # what the lazy loader below resolves, spelled out for reader
     from textconductor.protocol.commands import (
         ADDRESS,
         BUTTON_RELEASE,
+        GUARD_STRENGTH_RANGE,
         INCOMING,
         MAX_PRIME_CHARS,
         MAX_STYLES,
@@ -54,6 +55,9 @@ if TYPE_CHECKING:  # what the lazy loader below resolves, spelled out for reader
     )
     from textconductor.protocol.controls import CONTROLS, ControlSink
     from textconductor.protocol.messages import (
+        GUARDS_FIELDS,
+        OUT_GUARDED,
+        OUT_GUARDS,
         OUT_HELLO,
         OUT_PARAMS,
         OUT_PRIMED,
@@ -64,6 +68,8 @@ if TYPE_CHECKING:  # what the lazy loader below resolves, spelled out for reader
         OUTGOING,
         PARAM_FIELDS,
         STATUS_FIELDS,
+        Guarded,
+        Guards,
         Hello,
         Output,
         Params,
@@ -92,11 +98,13 @@ if TYPE_CHECKING:  # what the lazy loader below resolves, spelled out for reader
     )
 
 __all__ = [
-    "ADDRESS", "BUTTON_RELEASE", "CONTROLS", "DEFAULT_HOST", "DEFAULT_PORT", "INCOMING", "MAX_BUNDLE_DEPTH",
-    "MAX_PACKET", "MAX_PRIME_CHARS", "MAX_STYLES", "MIX_MODES", "OUTGOING", "OUT_HELLO", "OUT_PARAMS", "OUT_PRIMED",
+    "ADDRESS", "BUTTON_RELEASE", "CONTROLS", "DEFAULT_HOST", "DEFAULT_PORT", "GUARDS_FIELDS", "GUARD_STRENGTH_RANGE",
+    "INCOMING", "MAX_BUNDLE_DEPTH", "MAX_PACKET", "MAX_PRIME_CHARS", "MAX_STYLES", "MIX_MODES", "OUTGOING",
+    "OUT_GUARDED", "OUT_GUARDS", "OUT_HELLO", "OUT_PARAMS", "OUT_PRIMED",
     "OUT_REJECTED", "OUT_STATUS", "OUT_STYLES", "OUT_TICK", "PARAM_FIELDS", "RATE_RANGE", "STATUS_FIELDS",
     "STYLE_PREFIX", "TEMPERATURE_RANGE", "THRESHOLD_RANGE", "TOP_P_RANGE",
-    "AllowList", "AllowListError", "Command", "ControlSink", "EngineClient", "EngineConnection", "FailureLog", "Hello",
+    "AllowList", "AllowListError", "Command", "ControlSink", "EngineClient", "EngineConnection", "FailureLog",
+    "Guarded", "Guards", "Hello",
     "Message", "Output", "Params", "Primed", "RateLimitedLog", "Rejected", "RejectedCounts", "Status", "Tick",
     "blob_f32", "blob_i32", "bundle", "decode_message", "decode_output", "f32_blob", "i32_blob", "is_error",
     "is_loopback", "message", "parse_address", "parse_message", "parse_packet", "rejected_counts_message",

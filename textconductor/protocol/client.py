@@ -210,6 +210,12 @@ class EngineClient:
             return [message(ADDRESS["pause" if pause else "resume"])]
         if name == "reset":
             return [message(ADDRESS["reset"])]
+        if name == "guard":  # ready for CONTROLS: a button (1 on, 0 off; None toggles what the engine said)
+            known = self.last_guards
+            on = (not known.on if known is not None else False) if value is None else bool(float(value))
+            return self.guard(on)
+        if name == "guard_strength":  # ready for CONTROLS: a fader, 0..1
+            return self.guard(None, float(value))  # type: ignore[arg-type]
         if name == "preset_save":
             slot = _preset(value)
             with self._lock:

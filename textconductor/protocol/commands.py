@@ -23,6 +23,7 @@ TEMPERATURE_RANGE = (0.05, 5.0)
 RATE_RANGE = (0.0, 1000.0)  # chars/s; 0 means as fast as possible
 THRESHOLD_RANGE = (0.0, 0.5)
 TOP_P_RANGE = (0.01, 1.0)
+GUARD_STRENGTH_RANGE = (0.0, 1.0)
 
 STYLE_PREFIX = "/style/"  # TouchOSC-style /style/<name> f  (one fader per style)
 WILDCARDS = "*?[]{}"
@@ -148,6 +149,23 @@ def _subscribe(args: tuple) -> tuple:
     return host, port
 
 
+def _flag(v: Any, what: str) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)) and v in (0, 1):
+        return bool(v)
+    raise ValueError(f"{what} must be 0 or 1")
+
+
+def _guard(args: tuple) -> tuple:
+    """(on) or (on, strength): the loop guard on or off, and how hard it steers (0..1)."""
+    if len(args) not in (1, 2):
+        raise ValueError("expected (on) or (on, strength)")
+    on = _flag(args[0], "guard on/off")
+    strength = _in_range(args[1], *GUARD_STRENGTH_RANGE, "guard strength") if len(args) == 2 else None
+    return on, strength
+
+
 def _seed(args: tuple) -> tuple:
     _count(args, 1)
     if isinstance(args[0], bool) or not isinstance(args[0], int) or args[0] < 0:
@@ -171,6 +189,7 @@ INCOMING: dict[str, tuple[str, Callable[[tuple], tuple]]] = {
     "/tc/reset": ("reset", _none),
     "/tc/prime": ("prime", _prime),
     "/tc/seed": ("seed", _seed),
+    "/tc/guard": ("guard", _guard),
     "/tc/subscribe": ("subscribe", _subscribe),
     "/tc/unsubscribe": ("unsubscribe", _subscribe),
     "/tc/ping": ("ping", _none),

@@ -21,6 +21,23 @@ DEFAULT_TOP_P = 1.0  # no nucleus cut unless a performer asks for one
 DEFAULT_SEED = 0
 RESYNC_CHARS = 80  # history a newly active style reads before it speaks (DESIGN, tick step 3)
 
+# -- the loop guard (engine/guard.py; the figures behind these are in docs/performance.md) ------
+
+GUARD_ESCAPES = ("shift", "block", "penalty", "heat")
+# Measured against each other in docs/performance.md: the penalty leaves loops as well as blocking
+# does (and better than the ensemble's shift or a temperature lift), writes the fewest non-words,
+# and never makes a character impossible. At strength 0.5 every escape lets loops through.
+DEFAULT_GUARD_ESCAPE = "penalty"
+DEFAULT_GUARD_STRENGTH = 1.0
+
+# -- subscriptions -----------------------------------------------------------------------------
+
+# A /tc/subscribe holds for this long unless renewed; every client renews well within it (the
+# window every 5 s while online, EngineConnection every 2 s). Three times the window's renewal, so
+# two lost datagrams in a row never cost a subscription, and 40 vanished clients free their places
+# within 15 s instead of never.
+SUBSCRIPTION_LEASE_S = 15.0
+
 # -- the idle autopilot (window and headless alike) --------------------------------------------
 
 # 60 s, not 30: the autopilot is for an unattended room, and a visitor who stops to read the

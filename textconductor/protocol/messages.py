@@ -14,6 +14,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from textconductor.protocol.defaults import (
+    DEFAULT_GUARD_ESCAPE,
+    DEFAULT_GUARD_STRENGTH,
     DEFAULT_MIX,
     DEFAULT_RATE,
     DEFAULT_SEED,
@@ -30,6 +32,8 @@ OUT_STATUS = "/tc/status"
 OUT_PARAMS = "/tc/params"
 OUT_REJECTED = "/tc/rejected"
 OUT_PRIMED = "/tc/primed"
+OUT_GUARDS = "/tc/guards"
+OUT_GUARDED = "/tc/guarded"
 
 
 @dataclass
@@ -151,6 +155,58 @@ class Primed:
         return cls(int(tick), str(text))
 
 
+GUARDS_FIELDS = ("on", "strength", "escape", "loop_acts", "loop_chars", "blocked", "prime_dropped", "blocklist")
+
+
+@dataclass
+class Guards:
+    """The guards' settings and what they have done: beside /tc/status, once a second.
+
+    A message of its own rather than more fields on /tc/status, so that every existing receiver
+    of /tc/status keeps decoding it byte for byte.
+    """
+
+    ADDRESS: ClassVar[str] = OUT_GUARDS
+    on: bool = True  # the loop guard
+    strength: float = DEFAULT_GUARD_STRENGTH
+    escape: str = DEFAULT_GUARD_ESCAPE
+    loop_acts: int = 0  # times the loop guard started to act since start
+    loop_chars: int = 0  # characters whose distribution it changed
+    blocked: int = 0  # characters at which the blocklist took probability away
+    prime_dropped: int = 0  # blocked words dropped from primes
+    blocklist: int = 0  # entries in the blocklist now
+
+    def encode(self) -> bytes:
+        return message(OUT_GUARDS, int(bool(self.on)), float(self.strength), str(self.escape), int(self.loop_acts),
+                       int(self.loop_chars), int(self.blocked), int(self.prime_dropped), int(self.blocklist))
+
+    @classmethod
+    def decode(cls, args: tuple) -> Guards:
+        if len(args) != len(GUARDS_FIELDS):
+            raise ValueError("bad guards message")
+        g = cls(**dict(zip(GUARDS_FIELDS, args, strict=True)))
+        g.on = bool(g.on)
+        return g
+
+
+@dataclass
+class Guarded:
+    """A guard acted before the character of tick `tick`: `kind` is loop, whitespace, repeat-char
+    or blocklist. Sent before that tick, so a window can mark the place in the text."""
+
+    ADDRESS: ClassVar[str] = OUT_GUARDED
+    tick: int
+    kind: str
+
+    def encode(self) -> bytes:
+        return message(OUT_GUARDED, self.tick, self.kind)
+
+    @classmethod
+    def decode(cls, args: tuple) -> Guarded:
+        tick, kind = args
+        return cls(int(tick), str(kind))
+
+
 @dataclass
 class RejectedCounts:
     """/tc/rejected s reason, i count, ... : the totals since start, per reason."""
@@ -174,8 +230,9 @@ def rejected_counts_message(counts: dict[str, int]) -> bytes:
     return RejectedCounts(counts).encode()
 
 
-Output = Tick | Status | Params | Hello | Primed | RejectedCounts
-OUTGOING: dict[str, type[Output]] = {c.ADDRESS: c for c in (Tick, Status, Params, Hello, Primed, RejectedCounts)}
+Output = Tick | Status | Params | Hello | Primed | RejectedCounts | Guards | Guarded
+OUTGOING: dict[str, type[Output]] = {c.ADDRESS: c for c in (Tick, Status, Params, Hello, Primed, RejectedCounts,
+                                                            Guards, Guarded)}
 
 
 def decode_output(address: str, args: tuple) -> Output | None:
