@@ -67,11 +67,12 @@ def cmd_bench_guard(a: argparse.Namespace) -> int:
               f"{worst['whitespace_on']} (target <= 80)")
     if "escapes" in parts:
         cases = [((s,), t) for s, t in bg.WORST if s in names]
+        seeds = a.seeds or [a.seed]
         judged = ("; nw: words no corpus has; b/c: bits/char under an order-5 n-gram of the style's corpus"
                   if a.corpora else "")
-        print(f"\n## Escapes compared on the worst cases, {a.chars:,} chars each (repeat share{judged}; "
-              "longest whitespace run)\n")
-        print(bg.escape_table(bank, names, cases, a.chars, a.seed, escapes, a.strength,
+        print(f"\n## Escapes compared on the worst cases, {a.chars:,} chars each, mean of seeds "
+              f"{', '.join(map(str, seeds))} (repeat share{judged}; median tick time)\n")
+        print(bg.escape_table(bank, names, cases, a.chars, seeds, escapes, a.strength,
                               Path(a.corpora) if a.corpora else None))
     if "heldout" in parts:
         if not a.corpora:
@@ -179,6 +180,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bg.add_argument("--temperatures", nargs="+", type=positive_float, default=[0.1, 0.2, 0.3, 0.5, 0.8])
     bg.add_argument("--chars", type=positive_int, default=20_000, help="characters per run (default 20,000)")
     bg.add_argument("--seed", type=int, default=1)
+    bg.add_argument("--seeds", nargs="+", type=int,
+                    help="seeds to average the escape comparison over (default: --seed)")
     bg.add_argument("--escape", choices=GUARD_ESCAPES, default=DEFAULT_GUARD_ESCAPE,
                     help=f"the escape for the guard-on runs (default {DEFAULT_GUARD_ESCAPE})")
     bg.add_argument("--strength", type=fraction, default=DEFAULT_GUARD_STRENGTH,

@@ -81,7 +81,8 @@ class LoopRules:
     window: int = 2000  # ... already written within this many characters
     whitespace_limit: int = 64  # a whitespace-only run this long is ended, always
     char_limit: int = 128  # the same visible character this many times in a row is ended, always
-    run_limit: int = 32  # from this many of one character in a row, the run is a loop to escape
+    run_limit: int = 24  # from this many of one character in a row, the run is a loop to escape (the
+    # next one would repeat a 24-character string: the run itself)
     episode_window: int = 512  # babble: this many repeat runs ...
     episodes: int = 4  # ... within this many characters
     copy_limit: int = 8  # a copy: this many repeats in a row (a copied span of ngram + 7 characters)

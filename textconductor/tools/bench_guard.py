@@ -32,7 +32,14 @@ import numpy as np
 from textconductor.engine.bank import Bank
 from textconductor.engine.blocklist import Blocklist
 from textconductor.engine.conductor import Conductor, Tuning
-from textconductor.engine.guard import ESCAPES, LoopDetector, longest_whitespace_run, repeat_share
+from textconductor.engine.guard import (
+    DEFAULT_ESCAPE,
+    DEFAULT_STRENGTH,
+    ESCAPES,
+    LoopDetector,
+    longest_whitespace_run,
+    repeat_share,
+)
 from textconductor.protocol import Command, Params
 from textconductor.protocol.charset import CHAR_TO_INDEX, CHARS
 
@@ -89,7 +96,7 @@ def _conductor(bank: Bank, names: list[str], weights: Sequence[str], temperature
 
 
 def generate(bank: Bank, names: list[str], weights: Sequence[str], temperature: float, chars: int, seed: int = 1,
-             guard: bool = True, escape: str = "shift", strength: float = 0.5,
+             guard: bool = True, escape: str = DEFAULT_ESCAPE, strength: float = DEFAULT_STRENGTH,
              blocklist: Blocklist | None = None) -> Run:
     c = _conductor(bank, names, weights, temperature, seed, guard, escape, strength)
     if blocklist is not None:
@@ -178,37 +185,47 @@ def judge_bpc(judge, text: str) -> float:
     return judge.bpc(data, np.arange(5, len(data))) if len(data) > 5 else float("nan")
 
 
-def escape_table(bank: Bank, names: list[str], cases: Sequence[tuple[Sequence[str], float]], chars: int, seed: int,
-                 escapes: Sequence[str], strength: float, corpora: Path | None = None,
+def escape_table(bank: Bank, names: list[str], cases: Sequence[tuple[Sequence[str], float]], chars: int,
+                 seeds: Sequence[int], escapes: Sequence[str], strength: float, corpora: Path | None = None,
                  progress: Callable[[str], None] = log.info) -> str:
-    """Repeat share (and longest whitespace run) per case and escape; an escape may carry its own
-    strength (`shift:0.5`). With `corpora`, also the price of each escape's way out: the share of
-    words no corpus has (broken words), and how the text reads to an order-5 n-gram of the style's
-    corpus (bits/char: lower reads more like the style; a loop reads lowest of all)."""
-    specs = [parse_escape(e, strength) for e in escapes]
-    head = " | ".join(f"{e} {s:g}" for e, s in specs)
-    lines = [f"| styles | T | off | {head} |", "|---|---:|---:|" + "---:|" * len(specs)]
+    """Per case and escape, the mean over `seeds` of: the repeat share; with `corpora`, the share of
+    words no corpus has (broken words an escape left behind) and how the text reads to an order-5
+    n-gram of the style's corpus (bits/char: lower reads more like the style; a loop reads lowest of
+    all); and the median tick time. An escape may carry its own strength (`shift:0.5`). The last
+    row is the mean over the cases."""
+    specs = [("off", strength)] + [parse_escape(e, strength) for e in escapes]
+    head = " | ".join("off" if e == "off" else f"{e} {s:g}" for e, s in specs)
+    lines = [f"| styles | T | {head} |", "|---|---:|" + "---:|" * len(specs)]
     judges: dict[str, object] = {}
     words = corpus_words(Path(corpora), names) if corpora else set()
+    totals: list[list[np.ndarray]] = [[] for _ in specs]
+
+    def measures(run: Run, judge) -> np.ndarray:
+        nw = nonword_share(words, run.text) if words else math.nan
+        bpc = judge_bpc(judge, run.text) if judge is not None else math.nan
+        return np.array([repeat_share(run.text), nw, bpc, run.step_ms])
+
+    def cell(m: np.ndarray) -> str:
+        out = f"{100 * m[0]:.2f}%"
+        if not math.isnan(m[1]):
+            out += f", {100 * m[1]:.1f}% nw"
+        if not math.isnan(m[2]):
+            out += f", {m[2]:.2f} b/c"
+        return out + f", {m[3]:.2f} ms"
+
     for weights, t in cases:
         path = Path(corpora) / f"{weights[0]}.txt" if corpora else None
-        judge = None
-        if path is not None and path.exists():
-            judge = judges.setdefault(weights[0], style_judge(path))
-
-        def cell(run: Run, judge=judge) -> str:
-            out = f"{100 * repeat_share(run.text):.2f}%"
-            if words:
-                out += f", {100 * nonword_share(words, run.text):.1f}% nw"
-            if judge is not None:
-                out += f", {judge_bpc(judge, run.text):.2f} b/c"
-            return out + f" (ws {longest_whitespace_run(run.text)})"
-
-        cells = [cell(generate(bank, names, weights, t, chars, seed, guard=False))]
-        for esc, st in specs:
-            cells.append(cell(generate(bank, names, weights, t, chars, seed, guard=True, escape=esc, strength=st)))
+        judge = judges.setdefault(weights[0], style_judge(path)) if path is not None and path.exists() else None
+        cells = []
+        for k, (esc, st) in enumerate(specs):
+            runs = [generate(bank, names, weights, t, chars, seed, guard=esc != "off",
+                             escape=esc if esc != "off" else "penalty", strength=st) for seed in seeds]
+            m = np.mean([measures(r, judge) for r in runs], axis=0)
+            totals[k].append(m)
+            cells.append(cell(m))
         lines.append(f"| {_label(weights)} | {t:g} | " + " | ".join(cells) + " |")
         progress(lines[-1])
+    lines.append("| **mean** | | " + " | ".join(f"**{cell(np.mean(tot, axis=0))}**" for tot in totals) + " |")
     return "\n".join(lines)
 
 
