@@ -30,9 +30,14 @@ def test_generation_and_real_text_on_the_loop_bank(tmp_path: Path):
     corpus.write_text((LOOP * 40 + "the quick brown fox jumps over the lazy dog\n") * 30)
     total, ready = bg.detector_rate(bg.heldout_text(corpus))
     assert total > 0 and ready > 0.5  # text that is nothing but a loop: the detector sees it
-    off, n, _, _ = bg.score(bank, names, "looper", bg._pieces(bg.heldout_text(corpus), 600), False, "penalty", 1.0)
-    on, _, acts, _ = bg.score(bank, names, "looper", bg._pieces(bg.heldout_text(corpus), 600), True, "penalty", 1.0)
-    assert n > 0 and on == off and acts == 0  # at T=1 the guard leaves the model's prediction alone
+    pieces = bg._pieces(bg.heldout_text(corpus), 600)
+    off, n, _, _ = bg.score(bank, names, "looper", pieces, False, "penalty", 1.0)
+    on, _, acts, _ = bg.score(bank, names, "looper", pieces, True, "penalty", 1.0)
+    assert n > 0 and acts > 0 and on > off  # a periodic loop is a loop at any temperature, even in a corpus
+    prose = [" ".join(f"word{k} and{k % 7} the{k % 11}" for k in range(300))]
+    off, _, _, _ = bg.score(bank, names, "looper", prose, False, "penalty", 1.0)
+    on, _, acts, _ = bg.score(bank, names, "looper", prose, True, "penalty", 1.0)
+    assert on == off and acts == 0  # repeats that are not a loop: at T=1 the model's prediction stands
 
 
 def test_the_command_prints_its_tables(tmp_path: Path):
