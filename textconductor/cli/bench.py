@@ -47,7 +47,7 @@ def cmd_bench_guard(a: argparse.Namespace) -> int:
     from textconductor.engine.root import open_bank
     from textconductor.tools import bench_guard as bg
     bank, names = open_bank(style_source(a), a.device, a.threads)
-    only = a.only or names
+    only = names if a.only is None else a.only
     unknown = [s for s in only if s not in names]
     if unknown:
         raise UsageError(f"--only: no style(s) {', '.join(unknown)} in the bank ({', '.join(names)})")
@@ -175,7 +175,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "full run (the defaults) takes hours on 2 cores: --only, --chars and --parts "
                                      "make a smaller one.")
     add_bank_args(bg)
-    bg.add_argument("--only", nargs="+", metavar="STYLE", help="single styles to run (default: every style)")
+    bg.add_argument("--only", nargs="*", metavar="STYLE",
+                    help="single styles to run (default: every style; none: the mixes alone)")
     bg.add_argument("--mixes", type=int, default=10, help="how many of the ten fixed mixes to run (default 10)")
     bg.add_argument("--temperatures", nargs="+", type=positive_float, default=[0.1, 0.2, 0.3, 0.5, 0.8])
     bg.add_argument("--chars", type=positive_int, default=20_000, help="characters per run (default 20,000)")
@@ -194,5 +195,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     bg.add_argument("--blocklist-chars", type=positive_int, default=14_000,
                     help="chars per style and temperature (default 14,000: 1,000,000+ over 24 styles x 3)")
     bg.add_argument("--blocklist-temperatures", nargs="+", type=positive_float, default=[0.3, 0.8, 1.2])
-    bg.add_argument("--timing-ticks", type=positive_int, default=200, help="ticks per timing block (6 blocks each)")
+    bg.add_argument("--timing-ticks", type=positive_int, default=200, help="ticks per timing block (8 blocks each)")
     bg.set_defaults(func=cmd_bench_guard)

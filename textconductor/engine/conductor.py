@@ -213,7 +213,11 @@ class Conductor:
             for s in added:
                 self.bank.feed(s, window)
         order = np.array(self.bank.active, dtype=np.int64)
-        w = np.where(np.isin(order, active), w_all[order], 0.0)  # the shift's candidates weigh nothing
+        w = w_all[order]
+        if len(order) > len(active):  # the shift's candidates, stepped but not mixed, weigh nothing
+            mixed = np.zeros(len(self.names), dtype=bool)
+            mixed[active] = True
+            w = np.where(mixed[order], w, 0.0)
         w = w / w.sum()
         logps = self.bank.step(self.history[-1]).cpu().numpy().astype(np.float64)
         p_raw = mixer.MIXERS[self.params.mix](logps, w)  # untempered: the fallback of every mask

@@ -341,10 +341,11 @@ def blocklist_table(bank: Bank, names: list[str], styles: Sequence[str], tempera
 
 # -- timing -------------------------------------------------------------------------------------
 
-def timing(bank: Bank, names: list[str], ticks: int, rounds: int = 6) -> dict[str, float]:
-    """Median tick time with every style active: guards off, then on (loop guard + 200 words).
+def timing(bank: Bank, names: list[str], ticks: int, rounds: int = 8) -> dict[str, float]:
+    """Median tick time with every style active: guards off and on (loop guard + 200 words).
 
-    Off and on alternate in `rounds` blocks, so drift in a shared machine's load hits both.
+    Off and on alternate in `rounds` blocks, each going first every other round, so drift in a
+    shared machine's load and the cost of coming second (caches) hit both alike.
     """
     times: dict[str, list[float]] = {"off": [], "on": []}
     bl = Blocklist.of(STAND_INS)
@@ -356,8 +357,8 @@ def timing(bank: Bank, names: list[str], ticks: int, rounds: int = 6) -> dict[st
         if on:
             c.set_blocklist(bl)
         conductors[key] = c
-    for _ in range(rounds):
-        for key, c in conductors.items():
+    for k in range(rounds):
+        for key, c in (conductors.items() if k % 2 == 0 else reversed(conductors.items())):
             bank.set_active([])
             c.tick()  # activation and re-sync are not the step
             for _ in range(ticks):
