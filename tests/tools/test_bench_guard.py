@@ -53,3 +53,18 @@ def test_the_command_prints_its_tables(tmp_path: Path):
     bad = subprocess.run([sys.executable, "-m", "textconductor", "bench", "guard", "--checkpoints", *map(str, files),
                           "--only", "nobody"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--only" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_cached_run_is_the_run_and_a_change_of_bank_invalidates_it(tmp_path: Path):
+    files = loop_bank_files(tmp_path)
+    bank, names = load_bank(files)
+    cache = bg.RunCache(tmp_path / "work", files)
+    first = cache.generate(bank, names, ["looper"], 0.3, 200, seed=3)
+    again = cache.generate(bank, names, ["looper"], 0.3, 200, seed=3)
+    assert (cache.misses, cache.hits) == (1, 1)
+    fresh = bg.generate(bank, names, ["looper"], 0.3, 200, seed=3)
+    assert again.text == first.text == fresh.text and again.loop_acts == fresh.loop_acts
+    cache.generate(bank, names, ["looper"], 0.3, 200, seed=4)  # another seed is another run
+    assert cache.misses == 2
+    files[0].write_bytes(files[0].read_bytes() + b" ")  # the bank changed: nothing cached applies
+    assert bg.RunCache(tmp_path / "work", files).salt != cache.salt

@@ -54,13 +54,15 @@ def cmd_bench_guard(a: argparse.Namespace) -> int:
     mixes = bg.available_mixes(names, a.mixes)
     escapes = a.compare or list(GUARD_ESCAPES)
     parts = a.parts or list(GUARD_PARTS)
+    cache = bg.RunCache(Path(a.work), style_source(a).paths()) if a.work else None
+    run = cache.generate if cache is not None else bg.generate
     print(f"# bench guard: {len(names)} styles loaded; escape {a.escape}, strength {a.strength:g}; seed {a.seed}")
     if "generation" in parts:
         t = ", ".join(f"{x:g}" for x in a.temperatures)
         print(f"\n## Generation: {len(only)} single style(s) and {len(mixes)} mix(es), T = {t}, "
               f"{a.chars:,} chars each\n")
         table, worst = bg.generation_table(bank, names, only, mixes, a.temperatures, a.chars, a.seed, a.escape,
-                                           a.strength)
+                                           a.strength, run=run)
         print(table)
         print(f"\nguard on: worst repeat share {100 * worst['repeats_on']:.2f}% (target <= 1%), "
               f"{worst['over_1pct']} of {worst['cases']} runs over 1%; longest whitespace run "
@@ -73,14 +75,14 @@ def cmd_bench_guard(a: argparse.Namespace) -> int:
         print(f"\n## Escapes compared on the worst cases, {a.chars:,} chars each, mean of seeds "
               f"{', '.join(map(str, seeds))} (repeat share{judged}; median tick time)\n")
         print(bg.escape_table(bank, names, cases, a.chars, seeds, escapes, a.strength,
-                              Path(a.corpora) if a.corpora else None))
+                              Path(a.corpora) if a.corpora else None, run=run))
     if "heldout" in parts:
         if not a.corpora:
             print("\n## Held-out text: skipped (give --corpora DIR, the folder of STYLE.txt corpora)")
         else:
             print(f"\n## Held-out text: detector over all of it; {a.heldout_chars:,} chars per style scored at T=1\n")
             table, summary = bg.heldout_table(bank, names, only, Path(a.corpora), a.heldout_chars, a.escape,
-                                              a.strength)
+                                              a.strength, cache=cache)
             print(table)
             print(f"\nbits/char on - off: largest {summary['max_difference']:+.4f}, mean "
                   f"{summary['mean_difference']:+.4f} (target <= 0.01)")
@@ -88,7 +90,8 @@ def cmd_bench_guard(a: argparse.Namespace) -> int:
         t = ", ".join(f"{x:g}" for x in a.blocklist_temperatures)
         print(f"\n## Blocklist: {len(bg.STAND_INS)} common words as stand-ins, T = {t}, {a.blocklist_chars:,} chars "
               "per style and temperature\n")
-        table, total = bg.blocklist_table(bank, names, only, a.blocklist_temperatures, a.blocklist_chars, a.seed)
+        table, total = bg.blocklist_table(bank, names, only, a.blocklist_temperatures, a.blocklist_chars, a.seed,
+                                          run=run)
         print(table)
         print(f"\n{total['chars']:,} chars: {total['written']} blocked words written (target 0; "
               f"{total['written_off']:,} without the list), {total['masks']:,} masks")
@@ -97,6 +100,8 @@ def cmd_bench_guard(a: argparse.Namespace) -> int:
         print(f"\n## Step time, all {r['styles']} styles active: guards off {r['off_ms']:.2f} ms, on (loop guard + "
               f"{len(bg.STAND_INS)}-word blocklist) {r['on_ms']:.2f} ms: {100 * r['overhead']:+.1f}% "
               "(target within 10%)")
+    if cache is not None:
+        print(f"\n({cache.hits} run(s) from {a.work}, {cache.misses} run here)")
     return 0
 
 
@@ -195,5 +200,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     bg.add_argument("--blocklist-chars", type=positive_int, default=14_000,
                     help="chars per style and temperature (default 14,000: 1,000,000+ over 24 styles x 3)")
     bg.add_argument("--blocklist-temperatures", nargs="+", type=positive_float, default=[0.3, 0.8, 1.2])
+    bg.add_argument("--work", metavar="DIR",
+                    help="keep each finished run here and reuse it: a stopped run resumes where it stopped")
     bg.add_argument("--timing-ticks", type=positive_int, default=200, help="ticks per timing block (8 blocks each)")
     bg.set_defaults(func=cmd_bench_guard)

@@ -15,16 +15,21 @@ Five parts, each a table, all through the real conductor (the engine's own tick,
 * `timing`: step time with all styles active, guards on vs off (target within 10%).
 
 The bank loads once; every run gets a fresh conductor and a cleared bank, so runs are independent
-and each is reproducible from its seed.
+and each is reproducible from its seed. That makes a run cacheable: with `--work DIR` each finished
+run is kept as a JSON file keyed by everything that makes it (the bank's files, the engine source
+that ticks, the settings and the seed), so the full run — hours on this machine's one free core —
+can stop and resume across sessions and only what changed is run again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +115,70 @@ def generate(bank: Bank, names: list[str], weights: Sequence[str], temperature: 
     return Run("".join(out), n.loop_acts, n.loop_chars, n.blocked, float(np.median(times) * 1e3))
 
 
+Generate = Callable[..., Run]
+
+# The engine modules that decide what a run writes (the guard and what it acts on): a change here
+# makes every cached run stale. The conductor that calls them is left out on purpose — it grows
+# features that do not touch generation, and its behaviour is pinned by the exact-replay tests.
+_ENGINE_SOURCES = ("blocklist.py", "guard.py", "mixer.py", "sampler.py")
+
+
+def _digest(paths: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode())
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()[:16]
+
+
+class RunCache:
+    """Finished runs on disk, one JSON file each, keyed by everything that makes a run.
+
+    `generate` is deterministic given the bank, the engine code and its arguments, so a cached run
+    is the run; the key holds digests of the bank's checkpoint files and of the guard's modules
+    (`_ENGINE_SOURCES`), so changing either invalidates the cache rather than mixing stale figures
+    into a table.
+    """
+
+    def __init__(self, folder: Path, bank_files: Sequence[Path]) -> None:
+        from textconductor.engine import conductor
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        engine_dir = Path(conductor.__file__).parent
+        self.salt = _digest(list(bank_files)) + _digest([engine_dir / n for n in _ENGINE_SOURCES])
+        self.hits = self.misses = 0
+
+    def memo(self, label: str, key: dict, compute: Callable[[], dict]) -> dict:
+        """`compute()`'s JSON result for `key`, from disk when an earlier run finished it."""
+        key = {"salt": self.salt, **key}
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:24]
+        path = self.folder / f"{label}-{digest}.json"
+        if path.exists():
+            try:
+                result = json.loads(path.read_text())["result"]
+                self.hits += 1
+                return result
+            except (OSError, ValueError, KeyError):
+                log.warning("unreadable cached run %s: running it again", path)
+        self.misses += 1
+        result = compute()
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"key": key, "result": result}))
+        tmp.replace(path)  # atomic: a run stopped mid-write leaves no half file behind
+        return result
+
+    def generate(self, bank: Bank, names: list[str], weights: Sequence[str], temperature: float, chars: int,
+                 seed: int = 1, guard: bool = True, escape: str = DEFAULT_ESCAPE, strength: float = DEFAULT_STRENGTH,
+                 blocklist: Blocklist | None = None) -> Run:
+        """`generate`, cached."""
+        key = {"names": names, "weights": list(weights), "temperature": temperature, "chars": chars, "seed": seed,
+               "guard": guard, "escape": escape, "strength": strength,
+               "blocklist": sorted(blocklist.entries) if blocklist is not None else None}
+        label = f"{_label(weights)}-{temperature:g}-{'on' if guard else 'off'}"
+        return Run(**self.memo(label, key, lambda: asdict(generate(bank, names, weights, temperature, chars, seed,
+                                                                    guard, escape, strength, blocklist))))
+
+
 def _label(weights: Sequence[str]) -> str:
     return "+".join(weights)
 
@@ -122,15 +191,15 @@ def available_mixes(names: list[str], count: int) -> list[tuple[str, ...]]:
 
 def generation_table(bank: Bank, names: list[str], styles: Sequence[str], mixes: Sequence[tuple[str, ...]],
                      temperatures: Sequence[float], chars: int, seed: int, escape: str, strength: float,
-                     progress: Callable[[str], None] = log.info) -> tuple[str, dict]:
+                     progress: Callable[[str], None] = log.info, run: Generate = generate) -> tuple[str, dict]:
     rows = [(s,) for s in styles] + list(mixes)
     lines = ["| styles | T | repeats off | repeats on | longest whitespace off | on | acts on | chars acted on |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     worst = {"repeats_on": 0.0, "whitespace_on": 0, "over_1pct": 0, "cases": 0}
     for weights in rows:
         for t in temperatures:
-            off = generate(bank, names, weights, t, chars, seed, guard=False)
-            on = generate(bank, names, weights, t, chars, seed, guard=True, escape=escape, strength=strength)
+            off = run(bank, names, weights, t, chars, seed, guard=False)
+            on = run(bank, names, weights, t, chars, seed, guard=True, escape=escape, strength=strength)
             r_off, r_on = repeat_share(off.text), repeat_share(on.text)
             ws_off, ws_on = longest_whitespace_run(off.text), longest_whitespace_run(on.text)
             worst["repeats_on"] = max(worst["repeats_on"], r_on)
@@ -187,7 +256,7 @@ def judge_bpc(judge, text: str) -> float:
 
 def escape_table(bank: Bank, names: list[str], cases: Sequence[tuple[Sequence[str], float]], chars: int,
                  seeds: Sequence[int], escapes: Sequence[str], strength: float, corpora: Path | None = None,
-                 progress: Callable[[str], None] = log.info) -> str:
+                 progress: Callable[[str], None] = log.info, run: Generate = generate) -> str:
     """Per case and escape, the mean over `seeds` of: the repeat share; with `corpora`, the share of
     words no corpus has (broken words an escape left behind) and how the text reads to an order-5
     n-gram of the style's corpus (bits/char: lower reads more like the style; a loop reads lowest of
@@ -200,10 +269,10 @@ def escape_table(bank: Bank, names: list[str], cases: Sequence[tuple[Sequence[st
     words = corpus_words(Path(corpora), names) if corpora else set()
     totals: list[list[np.ndarray]] = [[] for _ in specs]
 
-    def measures(run: Run, judge) -> np.ndarray:
-        nw = nonword_share(words, run.text) if words else math.nan
-        bpc = judge_bpc(judge, run.text) if judge is not None else math.nan
-        return np.array([repeat_share(run.text), nw, bpc, run.step_ms])
+    def measures(r: Run, judge) -> np.ndarray:
+        nw = nonword_share(words, r.text) if words else math.nan
+        bpc = judge_bpc(judge, r.text) if judge is not None else math.nan
+        return np.array([repeat_share(r.text), nw, bpc, r.step_ms])
 
     def cell(m: np.ndarray) -> str:
         out = f"{100 * m[0]:.2f}%"
@@ -218,8 +287,8 @@ def escape_table(bank: Bank, names: list[str], cases: Sequence[tuple[Sequence[st
         judge = judges.setdefault(weights[0], style_judge(path)) if path is not None and path.exists() else None
         cells = []
         for k, (esc, st) in enumerate(specs):
-            runs = [generate(bank, names, weights, t, chars, seed, guard=esc != "off",
-                             escape=esc if esc != "off" else "penalty", strength=st) for seed in seeds]
+            runs = [run(bank, names, weights, t, chars, seed, guard=esc != "off",
+                        escape=esc if esc != "off" else "penalty", strength=st) for seed in seeds]
             m = np.mean([measures(r, judge) for r in runs], axis=0)
             totals[k].append(m)
             cells.append(cell(m))
@@ -289,8 +358,22 @@ def score(bank: Bank, names: list[str], style: str, pieces: Sequence[str], guard
     return bits / max(n, 1), n, acts, acted
 
 
+def heldout_row(bank: Bank, names: list[str], style: str, path: Path, chars: int, escape: str,
+                strength: float) -> dict:
+    """One style's real text: the detector alone, then scored with the guard off, on, and on at T=0.8."""
+    blocks = heldout_text(path)
+    total, ready = detector_rate(blocks)
+    pieces = _pieces(blocks, chars)
+    off, n, _, _ = score(bank, names, style, pieces, False, escape, strength)
+    on, _, acts, acted = score(bank, names, style, pieces, True, escape, strength)
+    _, _, acts08, acted08 = score(bank, names, style, pieces, True, escape, strength, temperature=0.8)
+    return {"total": total, "ready": ready, "n": n, "off": off, "on": on, "acts": acts, "acted": acted,
+            "acts08": acts08, "acted08": acted08}
+
+
 def heldout_table(bank: Bank, names: list[str], styles: Sequence[str], corpora: Path, chars: int, escape: str,
-                  strength: float, progress: Callable[[str], None] = log.info) -> tuple[str, dict]:
+                  strength: float, progress: Callable[[str], None] = log.info,
+                  cache: RunCache | None = None) -> tuple[str, dict]:
     lines = ["| style | held-out chars | detector ready | scored chars | bits/char off | on | difference | "
              "acts | chars acted on | at T=0.8: acts | chars acted on |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -300,12 +383,16 @@ def heldout_table(bank: Bank, names: list[str], styles: Sequence[str], corpora: 
         if not path.exists():
             progress(f"{style}: no {path}; skipped")
             continue
-        blocks = heldout_text(path)
-        total, ready = detector_rate(blocks)
-        pieces = _pieces(blocks, chars)
-        off, n, _, _ = score(bank, names, style, pieces, False, escape, strength)
-        on, _, acts, acted = score(bank, names, style, pieces, True, escape, strength)
-        _, _, acts08, acted08 = score(bank, names, style, pieces, True, escape, strength, temperature=0.8)
+        def compute(style: str = style, path: Path = path) -> dict:
+            return heldout_row(bank, names, style, path, chars, escape, strength)
+        if cache is None:
+            row = compute()
+        else:
+            key = {"names": names, "style": style, "corpus": _digest([path]), "chars": chars, "escape": escape,
+                   "strength": strength}
+            row = cache.memo(f"heldout-{style}", key, compute)
+        total, ready, n, off, on = row["total"], row["ready"], row["n"], row["off"], row["on"]
+        acts, acted, acts08, acted08 = row["acts"], row["acted"], row["acts08"], row["acted08"]
         diffs.append(on - off)
         lines.append(f"| {style} | {total:,} | {100 * ready:.2f}% | {n:,} | {off:.4f} | {on:.4f} | {on - off:+.4f} | "
                      f"{acts} | {100 * acted / max(n, 1):.2f}% | {acts08} | {100 * acted08 / max(n, 1):.2f}% |")
@@ -322,15 +409,16 @@ def blocked_words(blocklist: Blocklist, text: str) -> int:
 
 
 def blocklist_table(bank: Bank, names: list[str], styles: Sequence[str], temperatures: Sequence[float], chars: int,
-                    seed: int, progress: Callable[[str], None] = log.info) -> tuple[str, dict]:
+                    seed: int, progress: Callable[[str], None] = log.info,
+                    run: Generate = generate) -> tuple[str, dict]:
     bl = Blocklist.of(STAND_INS)
     lines = ["| style | T | chars | stand-ins written, list off | with the list | masks |",
              "|---|---:|---:|---:|---:|---:|"]
     total = {"chars": 0, "written": 0, "written_off": 0, "masks": 0}
     for style in styles:
         for t in temperatures:
-            off = generate(bank, names, (style,), t, chars, seed)
-            on = generate(bank, names, (style,), t, chars, seed, blocklist=bl)
+            off = run(bank, names, (style,), t, chars, seed)
+            on = run(bank, names, (style,), t, chars, seed, blocklist=bl)
             w_off, w_on = blocked_words(bl, off.text), blocked_words(bl, on.text)
             for k, v in (("chars", chars), ("written", w_on), ("written_off", w_off), ("masks", on.blocked)):
                 total[k] += v
