@@ -277,3 +277,25 @@ def test_play_gives_up_on_a_window_missing_a_library(tmp_path):
         assert "qt-plugin: " in log and "apt-get install libtcmissing0" in log
     finally:
         play.stop()
+
+
+def test_a_spare_woken_before_its_handler_is_installed_wakes_late_instead_of_dying(tmp_path):
+    """The spare starts with SIGUSR1 blocked: a wake-up during its seconds of loading waits for it."""
+    woken = tmp_path / "woken"
+    # Like `engine --standby`: seconds of loading first, then the handler, then unblock and wait.
+    child = ("import signal, threading, time, pathlib\n"
+             "time.sleep(1.0)\n"
+             "wake = threading.Event()\n"
+             "signal.signal(signal.SIGUSR1, lambda *_: wake.set())\n"
+             "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})\n"
+             f"assert wake.wait(5)\npathlib.Path({str(woken)!r}).write_text('yes')\n")
+    role = Role("spare engine", [sys.executable, "-c", child], woken_by_signal=True)
+    role.start()
+    time.sleep(0.2)
+    role.proc.send_signal(signal.SIGUSR1)  # far too early: the child is still "loading"
+    assert role.proc.wait(10) == 0 and woken.read_text() == "yes"
+    plain = Role("engine", [sys.executable, "-c", "import time; time.sleep(5)"])
+    plain.start()
+    time.sleep(0.2)
+    plain.proc.send_signal(signal.SIGUSR1)  # without the block it would have died, as spares used to
+    assert plain.proc.wait(10) == -signal.SIGUSR1

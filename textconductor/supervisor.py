@@ -51,6 +51,18 @@ def _die_with_parent() -> None:
         pass
 
 
+def _spare_child() -> None:
+    """In a spare: as `_die_with_parent`, and start with the wake-up signal blocked.
+
+    A spare woken before it has installed its handler (it spends seconds importing torch and
+    loading the bank) would die of SIGUSR1's default action. Blocked, the signal waits: the mask
+    survives exec, and the engine unblocks it once its handler is in place (cli/engine.py
+    --standby), so an early wake-up is only delivered late, never lost and never fatal.
+    """
+    _die_with_parent()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+
+
 def describe_exit(code: int) -> str:
     if code < 0:
         try:
@@ -74,10 +86,12 @@ class Role:
     started_at: float = 0.0  # when the current process started (or took over, for a promoted spare)
     early_deaths: list[int] = field(default_factory=list)  # exit codes of the current run of early deaths
     given_up: bool = False
+    woken_by_signal: bool = False  # a spare: starts with SIGUSR1 blocked (see _spare_child)
 
     def start(self) -> None:
+        child = _spare_child if self.woken_by_signal else _die_with_parent
         self.proc = subprocess.Popen(self.argv, env=dict(self.env) if self.env is not None else None,
-                                     preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                                     preexec_fn=child if sys.platform == "linux" else None)
         self.started_at = time.monotonic()
         log.info("started %s (pid %d)", self.name, self.proc.pid)
 
@@ -118,8 +132,8 @@ class Supervisor:
                  early_death_s: float = EARLY_DEATH_S, same_early_deaths: int = SAME_EARLY_DEATHS) -> None:
         self.engine = Role("engine", engine_argv + ["--state", str(state)])
         self.restore_argv = ["--restore", str(state)]
-        self.spare = Role("spare engine", engine_argv + ["--state", str(state), "--standby"] + self.restore_argv) \
-            if spare else None
+        self.spare = Role("spare engine", engine_argv + ["--state", str(state), "--standby"] + self.restore_argv,
+                          woken_by_signal=True) if spare else None
         self.ui = Role("frontend", ui_argv, env=ui_env) if ui_argv else None
         self.diagnose = diagnose
         self.early_death_s = early_death_s
