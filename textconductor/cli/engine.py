@@ -152,6 +152,7 @@ def cmd_engine(a: argparse.Namespace) -> int:
     if a.standby:
         wake = threading.Event()
         signal.signal(signal.SIGUSR1, lambda *_: wake.set())
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})  # play starts a spare with it blocked
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         log.info("standby: loaded, waiting for SIGUSR1")
         while not wake.wait(0.5):
