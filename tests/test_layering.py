@@ -6,7 +6,7 @@ must never reach torch, however late it would import it.
 | layer       | may import (besides itself)                    | never these third-party packages |
 |-------------|------------------------------------------------|----------------------------------|
 | foundation  | -                                              | torch, Qt                        |
-| protocol    | foundation                                     | anything but numpy, python-osc   |
+| protocol    | foundation                                     | anything but numpy               |
 | model       | foundation, protocol                           | Qt                               |
 | training    | foundation, protocol, model                    | Qt                               |
 | engine      | foundation, protocol, model                    | Qt                               |
@@ -44,7 +44,7 @@ MAY_IMPORT = {
 }
 QT = {"PySide6", "pyqtgraph", "shiboken6"}
 TORCH = {"torch", "safetensors"}
-THIRD_PARTY_ALLOWED = {"protocol": {"numpy", "pythonosc"}}
+THIRD_PARTY_ALLOWED = {"protocol": {"numpy"}}
 THIRD_PARTY_BANNED = {"foundation": TORCH | QT, "model": QT, "training": QT, "engine": QT, "frontend": TORCH,
                       "controllers": TORCH | QT}
 

@@ -1,6 +1,6 @@
 """The protocol layer: the only thing the engine, the window and the controllers share.
 
-It imports numpy, python-osc and the foundation modules, never torch or Qt (tests/test_layering.py),
+It imports numpy and the foundation modules, never torch or Qt (tests/test_layering.py),
 so every process can load it cheaply. One concern per module:
 
 * `wire`: the strict OSC decoder, the one bundle walker (`unpack`), encoding, blobs;
