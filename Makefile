@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found: install python3.11 and python3.11-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV) || { echo "venv failed: on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
 	$(BIN)/pip install --quiet --disable-pip-version-check "$(TORCH_SPEC)"
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,midi,hands]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,midi,hands,tempo]'
 	@touch $(STAMP)
 
 play: $(STAMP)

@@ -87,6 +87,7 @@ class FakeEngine:
         self.packets = 0
         self.subscriber: tuple[str, int] | None = None
         self.tick = 0
+        self.marks: dict[tuple[int, int], str] = {}  # (start, end) -> kind, as `mark` published them
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -154,6 +155,14 @@ class FakeEngine:
         assert self.subscriber is not None, "nobody has subscribed"
         self.sock.sendto(data, self.subscriber)
 
+    def mark(self, kind: str, start: int, end: int) -> None:
+        """Publish `/tc/marked` as the engine does after `/tc/keep` or `/tc/reject` (a range marked
+        again changes its kind and counts once)."""
+        from textconductor.protocol.messages import Marked
+        self.marks[(start, end)] = kind
+        kinds = list(self.marks.values())
+        self.publish(Marked(kind, start, end, kinds.count("keep"), kinds.count("reject")).encode())
+
     def make_tick(self, char: str, winner: int, rng: np.random.Generator) -> protocol.Tick:
         """A plausible tick: every style active, `winner` with most of the attribution."""
         n, v = len(self.names), len(CHARS)
@@ -163,6 +172,16 @@ class FakeEngine:
         self.tick += 1
         return protocol.Tick(self.tick, char, attr, dists.mean(0).astype(np.float32), np.arange(n, dtype=np.int32),
                              dists, np.full(n, 1 / n, np.float32))
+
+    def make_guarded(self, kind: str = "loop") -> protocol.Guarded:
+        """A guard acting on the character of the next `make_tick` (the engine sends it before that tick)."""
+        return protocol.Guarded(self.tick + 1, kind)
+
+    def make_verbatim(self, start: int, end: int, style: str, offset: int = 0, line: int = 1):
+        """/tc/verbatim as the engine sends it: ticks start..end (inclusive, as `make_tick` numbers them)
+        occur word for word in `style`'s corpus at `offset`, on `line`."""
+        from textconductor.protocol.messages import Verbatim
+        return Verbatim(start, end, style, offset, line)
 
     def close(self) -> None:
         self._stop.set()
@@ -291,6 +310,16 @@ class RecordingSink:
         with self.lock:
             self.calls.append(("control", name, value))
             self.controls.append(name)
+        self._recorded()
+
+    def prime(self, text: str) -> None:  # beyond ControlSink: what a score also plays (ScoreSink)
+        with self.lock:
+            self.calls.append(("prime", text))
+        self._recorded()
+
+    def guard(self, on: bool | None = None, strength: float | None = None) -> None:
+        with self.lock:
+            self.calls.append(("guard", on, strength))
         self._recorded()
 
     def enabled_styles(self) -> list[str]:

@@ -32,9 +32,19 @@ def blocklist_path() -> Path:
     return data_dir() / "blocklist.txt"
 
 
+def styles_dir() -> Path:
+    """Styles an engine may load while it runs (`/tc/load NAME`), where `learn` writes by default."""
+    return data_dir() / "styles"
+
+
 def bank_work_dir() -> Path:
     """`train-bank`'s base model and per-stage training states."""
     return data_dir() / "bank-work"
+
+
+def index_dir() -> Path:
+    """The corpus index (`textconductor index`): the engine marks verbatim spans when one is here."""
+    return data_dir() / "index"
 
 
 def hand_models_dir() -> Path:

@@ -129,12 +129,15 @@ class Supervisor:
 
     def __init__(self, engine_argv: list[str], ui_argv: list[str] | None, state: Path, spare: bool = True,
                  ui_env: Mapping[str, str] | None = None, diagnose: Callable[[str], str] | None = None,
-                 early_death_s: float = EARLY_DEATH_S, same_early_deaths: int = SAME_EARLY_DEATHS) -> None:
+                 early_death_s: float = EARLY_DEATH_S, same_early_deaths: int = SAME_EARLY_DEATHS,
+                 helpers: Mapping[str, list[str]] | None = None) -> None:
         self.engine = Role("engine", engine_argv + ["--state", str(state)])
         self.restore_argv = ["--restore", str(state)]
         self.spare = Role("spare engine", engine_argv + ["--state", str(state), "--standby"] + self.restore_argv,
                           woken_by_signal=True) if spare else None
         self.ui = Role("frontend", ui_argv, env=ui_env) if ui_argv else None
+        # helpers (the audience server): restarted whenever they end, with back-off; play goes on without them
+        self.helpers = [Role(name, argv) for name, argv in (helpers or {}).items()]
         self.diagnose = diagnose
         self.early_death_s = early_death_s
         self.same_early_deaths = same_early_deaths
@@ -150,6 +153,8 @@ class Supervisor:
             self.spare.start()
         if self.ui:
             self.ui.start()
+        for h in self.helpers:
+            h.start()
         try:
             while not self.stopping:
                 time.sleep(POLL_S)
@@ -214,6 +219,18 @@ class Supervisor:
                 ui.start()
                 ui.restarts += 1
 
+        for h in self.helpers:
+            if h.proc is not None and h.proc.poll() is not None:
+                code = h.proc.returncode
+                h.proc = None
+                delay = h.crashed(now)
+                log.warning("%s %s; restarting in %.0f s", h.name, describe_exit(code), delay)
+                h.given_up = h.died_early_again(code, now, self.early_death_s, self.same_early_deaths)
+                if h.given_up:
+                    log.error("the %s keeps dying at start: not restarting it (play goes on without it)", h.name)
+            if h.proc is None and now >= h.not_before and not h.given_up:
+                h.start()
+
     def _gave_up(self, role: Role, code: int, now: float) -> bool:
         """After the same early death too often: stop restarting `role`, log why. True when play must end."""
         if not role.died_early_again(code, now, self.early_death_s, self.same_early_deaths):
@@ -241,7 +258,7 @@ class Supervisor:
         self.stopping = True
 
     def _shutdown(self) -> None:
-        roles = [r for r in (self.ui, self.engine, self.spare) if r and r.alive()]
+        roles = [r for r in (self.ui, self.engine, self.spare, *self.helpers) if r and r.alive()]
         for r in roles:
             r.proc.terminate()
         deadline = time.monotonic() + STOP_GRACE_S

@@ -70,6 +70,9 @@ BOUND_CASES = [
     ([Binding(Source("note", None, 36), "pause")], note(36, velocity=0), []),  # note_on 0 = release
     ([Binding(Source("note", None, 36), "pause")], note_off(36), []),
     ([Binding(Source("note", None, 37), "reset")], note(37), [Action("control", "reset")]),
+    ([Binding(Source("note", None, 40), "keep")], note(40), [Action("control", "keep")]),  # a pad
+    ([Binding(Source("note", None, 40), "keep")], note_off(40), []),
+    ([Binding(Source("cc", None, 64), "reject")], cc(64, 127), [Action("control", "reject")]),
     ([Binding(Source("note", None, 38), "preset:3")], note(38), [Action("control", "preset_recall", 3)]),
     ([Binding(Source("note", None, 39), "preset_save:3")], note(39), [Action("control", "preset_save", 3)]),
     ([Binding(Source("program", None, 4), "preset:7")], program(4), [Action("control", "preset_recall", 7)]),

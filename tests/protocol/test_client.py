@@ -113,7 +113,8 @@ def test_toggle_pause_follows_the_engine(client):
 
 
 def test_every_control_word_is_understood(client):
-    values = {"temperature": 1.0, "rate": 10.0, "mix": "linear", "preset_save": 1, "preset_recall": 1}
+    values = {"temperature": 1.0, "rate": 10.0, "mix": "linear", "preset_save": 1, "preset_recall": 1,
+              "guard_strength": 0.5}
     for name in CONTROLS:
         client.control(name, values.get(name))
     with pytest.raises(ValueError, match="unknown control"):
@@ -207,7 +208,7 @@ def test_an_engine_that_is_not_there_costs_nothing():
         conn.close()
 
 
-# -- the loop guard (not a CONTROLS word yet: the window and MIDI map it when they offer it) ---------
+# -- the loop guard (CONTROLS words `guard` and `guard_strength`: the window and MIDI speak them too) -----
 def test_guard_switches_and_keeps_what_the_engine_reported(client):
     from textconductor.protocol.messages import Guards
     assert commands(client.guard(False)) == [("guard", (False, None))]

@@ -55,6 +55,22 @@ ACCEPTED = [
      Command("subscribe", ("10.0.0.2", 57179))),
     (b"/tc/unsubscribe\x00,i\x00\x00\x00\x00\xdf\x5b", Command("unsubscribe", (None, 57179))),
     (b"/tc/ping\x00\x00\x00\x00", Command("ping")),
+    (b"/tc/advance\x00,i\x00\x00\x00\x00\x00\x01", Command("advance", (1,))),
+    (b"/tc/advance\x00,f\x00\x00@\x00\x00\x00", Command("advance", (2,))),  # a whole float (Max, TouchOSC)
+    (b"/tc/advance\x00,\x00\x00\x00", Command("advance", (1,))),  # none: one character
+    (b"/tc/crowd\x00\x00\x00,fff\x00\x00\x00\x00?\x00\x00\x00\x00\x00\x00\x00?\x80\x00\x00",
+     Command("crowd", (0.5, 0.0, 1.0))),
+    (b"/tc/crowd_mode\x00\x00,sf\x00blend\x00\x00\x00>\x80\x00\x00", Command("crowd_mode", ("blend", 0.25))),
+    (b"/tc/crowd_mode\x00\x00,i\x00\x00\x00\x00\x00\x02", Command("crowd_mode", ("crowd", None))),  # by index
+    (b"/tc/crowd_points\x00\x00\x00\x00,iib\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x04\x00\x00\x00\x08"
+     b"\x00\x00\x80?\x00\x00\x00\x00", Command("crowd_points", (3, 4, b"\x00\x00\x80?\x00\x00\x00\x00"))),
+    (b"/tc/crowd_points\x00\x00\x00\x00,ii\x00\x00\x00\x00\x00\x00\x00\x00\x01", Command("crowd_points", (0, 1, b""))),
+    (b"/tc/keep\x00\x00\x00\x00,\x00\x00\x00", Command("keep")),  # the passage since the last mark
+    (b"/tc/keep\x00\x00\x00\x00,ii\x00\x00\x00\x00x\x00\x00\x01\\", Command("keep", (120, 348))),  # a selection
+    (b"/tc/reject\x00\x00,f\x00\x00?\x80\x00\x00", Command("reject")),  # a TouchOSC button's press
+    (b"/tc/reject\x00\x00,ff\x00@\xe0\x00\x00A\x10\x00\x00", Command("reject", (7, 9))),  # whole floats as ticks
+    (b"/tc/load\x00\x00\x00\x00,s\x00\x00house\x00\x00\x00", Command("load", ("house", 0.0))),
+    (b"/tc/load\x00\x00\x00\x00,sf\x00house\x00\x00\x00?\x00\x00\x00", Command("load", ("house", 0.5))),
     (b"/tc/guard\x00\x00\x00,i\x00\x00\x00\x00\x00\x01", Command("guard", (True, None))),
     (b"/tc/guard\x00\x00\x00,T\x00\x00", Command("guard", (True, None))),
     (b"/tc/guard\x00\x00\x00,if\x00\x00\x00\x00\x00?@\x00\x00", Command("guard", (False, 0.75))),
@@ -127,12 +143,42 @@ REJECTED = [
     ("/tc/subscribe", ("57131",), "port must be an integer 1..65535"),
     ("/tc/subscribe", ("", 57131), "bad host"),
     ("/tc/unsubscribe", ("h" * 254, 57131), "bad host"),
+    ("/tc/advance", (65,), "advance must be a whole number 0..64"),
+    ("/tc/advance", (-1,), "advance must be a whole number 0..64"),
+    ("/tc/advance", (1.5,), "advance must be a whole number 0..64"),
+    ("/tc/advance", (1, 2), "expected 1 argument(s), got 2"),
+    ("/tc/advance", (float("nan"),), "value is NaN or infinite"),
+    ("/tc/load", (), "expected (name) or (name, weight)"),
+    ("/tc/load", ("../house",), "style file name must match [a-z0-9_-]{1,64} (a name, not a path)"),
+    ("/tc/load", ("/tmp/house",), "style file name must match [a-z0-9_-]{1,64} (a name, not a path)"),
+    ("/tc/load", ("house.safetensors",), "style file name must match [a-z0-9_-]{1,64} (a name, not a path)"),
+    ("/tc/load", ("..",), "style file name must match [a-z0-9_-]{1,64} (a name, not a path)"),
+    ("/tc/load", ("House",), "style file name must match [a-z0-9_-]{1,64} (a name, not a path)"),
+    ("/tc/load", ("h" * 65,), "style file name must match [a-z0-9_-]{1,64} (a name, not a path)"),
+    ("/tc/load", ("",), "style file name must match [a-z0-9_-]{1,64} (a name, not a path)"),
+    ("/tc/load", (3,), "style file name must match [a-z0-9_-]{1,64} (a name, not a path)"),
+    ("/tc/load", ("house", 1.5), "weight 1.5 outside [0, 1]"),
     ("/tc/guard", (), "expected (on) or (on, strength)"),
     ("/tc/guard", (1, 0.5, 0.5), "expected (on) or (on, strength)"),
     ("/tc/guard", (2,), "guard on/off must be 0 or 1"),
     ("/tc/guard", ("on",), "guard on/off must be 0 or 1"),
     ("/tc/guard", (1, 1.5), "guard strength 1.5 outside [0, 1]"),
     ("/tc/guard", (1, math.nan), "value is NaN or infinite"),
+    ("/tc/crowd", (0.5, math.nan), "value is NaN or infinite"),
+    ("/tc/crowd", (1.5,), "weight 1.5 outside [0, 1]"),
+    ("/tc/crowd_mode", (), "expected (mode) or (mode, blend)"),
+    ("/tc/crowd_mode", ("everyone",), "crowd mode must be one of ('off', 'blend', 'crowd') or 0..2"),
+    ("/tc/crowd_mode", (3,), "crowd mode must be one of ('off', 'blend', 'crowd') or 0..2"),
+    ("/tc/crowd_mode", ("blend", 1.5), "crowd blend 1.5 outside [0, 1]"),
+    ("/tc/crowd_points", (1,), "expected (phones, connected) or (phones, connected, points)"),
+    ("/tc/crowd_points", (-1, 0), "phone counts must be integers 0..1000000"),
+    ("/tc/crowd_points", (1, 1, b"\x00" * 12), "points must be a blob of up to 200 float32 pairs"),
+    ("/tc/crowd_points", (1, 1, b"\x00" * 1608), "points must be a blob of up to 200 float32 pairs"),
+    ("/tc/keep", (1, 2, 3), "expected none, a button's value, or (start, end)"),
+    ("/tc/keep", (1.5, 3), "mark span ticks must be whole numbers >= 0"),
+    ("/tc/reject", (-1, 3), "mark span ticks must be whole numbers >= 0"),
+    ("/tc/reject", (9, 9), "mark span must have start < end"),
+    ("/tc/keep", ("a", 3), "expected a number, got str"),
 ]
 
 
@@ -148,7 +194,7 @@ def test_rejected_address_is_cut_to_64_characters():
     assert parse_message(long, ()) == Rejected("unknown address", long[:64])
 
 
-@pytest.mark.parametrize("address", ["/tc/pause", "/tc/resume", "/tc/reset", "/tc/ping"])
+@pytest.mark.parametrize("address", ["/tc/pause", "/tc/resume", "/tc/reset", "/tc/ping", "/tc/keep", "/tc/reject"])
 def test_button_release_is_rejected_but_no_error(address):
     """TouchOSC sends 0 on release: ignored, not counted as a fault of the sender."""
     (got,) = parse_packet(address.encode() + b"\x00" * (4 - len(address) % 4) + b",f\x00\x00\x00\x00\x00\x00")

@@ -12,6 +12,7 @@ from textconductor.protocol.messages import (
     Guarded,
     Guards,
     Hello,
+    Marked,
     Params,
     Primed,
     RejectedCounts,
@@ -51,9 +52,21 @@ def test_tick_roundtrip():
     Guards(on=False, strength=0.25, escape="block", loop_acts=5, loop_chars=60, blocked=9, prime_dropped=2,
            blocklist=200),
     Guarded(7, "blocklist"),
+    Marked("keep", 120, 348, 3, 1),
+    Marked("reject", 0, 1),
 ])
 def test_roundtrip(msg):
     assert roundtrip(msg) == msg
+
+
+def test_crowd_roundtrips():
+    state = roundtrip(messages.CrowdState("blend", 0.25, np.array([0.5, 0.0, 0.5], dtype=np.float32)))
+    assert (state.mode, state.blend, state.weights.tolist()) == ("blend", 0.25, [0.5, 0.0, 0.5])
+    pts = np.array([[0.0, 1.0], [-0.5, 0.25], [1.0, 0.0]], dtype=np.float32)
+    got = roundtrip(messages.CrowdPoints(3, 5, pts))
+    assert (got.phones, got.connected) == (3, 5) and got.points.tolist() == pts.tolist()
+    empty = roundtrip(messages.CrowdPoints(0, 2))  # no points: no blob (OSC has no empty one)
+    assert (empty.phones, empty.connected, empty.points.shape) == (0, 2, (0, 2))
 
 
 def test_hello_roundtrip():
@@ -80,6 +93,9 @@ def test_status_paused_is_a_bool():
     ("/tc/primed", ("x", "y"), ValueError),
     ("/tc/guards", (1, 0.5, "shift"), ValueError),
     ("/tc/guarded", (1,), ValueError),
+    ("/tc/crowd_points", (1, 1, b"\x00" * 12), ValueError),  # not x, y pairs
+    ("/tc/marked", ("keep", 1, 2), ValueError),
+    ("/tc/marked", ("like", 1, 2, 0, 0), ValueError),  # neither keep nor reject
 ])
 def test_decode_refuses_what_does_not_fit(address, args, error):
     with pytest.raises(error):
@@ -93,7 +109,8 @@ def test_unknown_output_address_is_none():
 
 def test_table_lists_every_output():
     assert set(OUTGOING) == {messages.OUT_TICK, messages.OUT_STATUS, messages.OUT_PARAMS, messages.OUT_HELLO,
-                             messages.OUT_PRIMED, messages.OUT_REJECTED, messages.OUT_GUARDS, messages.OUT_GUARDED}
+                             messages.OUT_PRIMED, messages.OUT_REJECTED, messages.OUT_GUARDS, messages.OUT_GUARDED,
+                             messages.OUT_MARKED, messages.OUT_CROWD, messages.OUT_CROWD_POINTS}
 
 
 def test_params_defaults_are_the_runtime_defaults():

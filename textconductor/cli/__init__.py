@@ -24,10 +24,16 @@ PLUGIN_COMMANDS = (
     "textconductor.cli.play",  # play: engine + window, supervised
     "textconductor.cli.doctor",  # doctor: can play work here (the checks play runs first)
     "textconductor.cli.engine",  # engine, replay, export
+    "textconductor.cli.anthology",  # anthology: the kept passages of performance records
     "textconductor.cli.bench",  # soak, bench engine | ui | train
     "textconductor.cli.frontend",  # ui, screenshots
     "textconductor.cli.controllers",  # midi, autopilot, osc-bridge
     "textconductor.cli.hands",  # hands setup | check | run | bench-filter
+    "textconductor.cli.audience",  # audience: phones pull the mix (web page + QR code)
+    "textconductor.cli.tempo",  # tempo (MIDI clock, Link, BPM), notes-out
+    "textconductor.cli.perform",  # perform: play a score file
+    "textconductor.cli.index",  # index: the corpora, for verbatim marks
+    "textconductor.cli.learn",  # learn: a house style from kept passages
 )
 
 

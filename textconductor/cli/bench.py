@@ -131,6 +131,13 @@ def cmd_bench_midi(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_tempo(a: argparse.Namespace) -> int:
+    from textconductor.tools.bench_tempo import bench_tempo, report
+    rows, notes = bench_tempo(a.bpm, a.chars_per_beat, a.seconds, a.bank, a.active)
+    print(report(rows, notes, a.bpm, a.chars_per_beat, a.seconds))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `soak` and `bench` with its benchmarks; the tools load only inside their handlers."""
     so = sub.add_parser("soak", help="long unthrottled run with every style active: RSS growth, max step time")
@@ -142,6 +149,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = sub.add_parser("bench", help="benchmarks: bench engine | ui | train | guard | midi")
     bsub = b.add_subparsers(dest="bench", required=True, metavar="WHAT")
+    from textconductor.cli.learn import add_bench_parsers
+    add_bench_parsers(bsub)  # bench hotload, bench learn
+    from textconductor.cli.index import add_bench_parsers as add_index_benches
+    add_index_benches(bsub)  # bench memorisation, bench provenance
     be = bsub.add_parser("engine", help="step time: batched bank vs naive loop, bandwidth bound, OSC latency",
                          description="Measures, in one run, 1/8/24 active styles: batched step vs a naive loop "
                                      "over each style's nn.LSTM, memory-bandwidth bound, sustained rate while "
@@ -172,6 +183,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     bm.add_argument("--rounds", type=positive_int, default=50, help="takeovers to measure (one sweep each)")
     bm.add_argument("--seed", type=int, default=0, help="seed of the values someone else sets")
     bm.set_defaults(func=cmd_bench_midi)
+
+    btp = bsub.add_parser("tempo", help="character onsets against the beat at 120 BPM: own rate vs /tc/advance "
+                                        "from a timer and from MIDI clock over JACK (median, p99)",
+                          description="A real engine on the bundled bank; each character's arrival at a UDP "
+                                      "subscriber against the ideal beat grid, mode by mode in one run.")
+    btp.add_argument("--bpm", type=positive_float, default=120.0)
+    btp.add_argument("--chars-per-beat", type=positive_float, default=4.0)
+    btp.add_argument("--seconds", type=positive_float, default=20.0, help="per mode (default 20)")
+    btp.add_argument("--active", type=positive_int, default=3, help="active styles (default 3)")
+    btp.add_argument("--bank", help="folder of style checkpoints (default: the bundled bank)")
+    btp.set_defaults(func=cmd_bench_tempo)
 
     bg = bsub.add_parser("guard", help="loop guard and blocklist: repeats off vs on, escapes, real text, timing",
                          description="Generates with every style and ten mixes at each temperature, guard off and "

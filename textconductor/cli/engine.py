@@ -14,6 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
+from textconductor.cli.anthology import tick_span
 from textconductor.cli.args import (
     UsageError,
     add_device,
@@ -29,6 +30,7 @@ from textconductor.protocol.defaults import (
     DEFAULT_GUARD_ESCAPE,
     DEFAULT_GUARD_STRENGTH,
     DEFAULT_MIX,
+    DEFAULT_OSCQUERY_PORT,
     DEFAULT_RATE,
     DEFAULT_SEED,
     DEFAULT_TEMPERATURE,
@@ -36,6 +38,7 @@ from textconductor.protocol.defaults import (
     DEFAULT_TOP_P,
     GUARD_ESCAPES,
     RESYNC_CHARS,
+    VERBATIM_MIN_CHARS,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,13 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=udp_port, default=DEFAULT_PORT, help=f"UDP port (default {DEFAULT_PORT}; 0 = any)")
     p.add_argument("--listen", metavar="ADDR", help="listen on this non-loopback interface (needs --allow)")
     p.add_argument("--allow", nargs="+", metavar="HOST", help="hosts allowed to control the engine with --listen")
+    p.add_argument("--oscquery-port", type=udp_port, default=DEFAULT_OSCQUERY_PORT, metavar="PORT",
+                   help="TCP port of the OSCQuery server (the OSC namespace as JSON; default: the same number as "
+                        "--port; 0 = any)")
+    p.add_argument("--no-oscquery", action="store_true", help="no OSCQuery server")
+    p.add_argument("--no-mdns", action="store_true",
+                   help="announce nothing over mDNS (by default _osc._udp and _oscjson._tcp, on the --listen "
+                        "interface only: loopback unless told)")
     p.add_argument("--rate", type=float, default=DEFAULT_RATE,
                    help=f"characters per second (default {DEFAULT_RATE:g}; 0 = as fast as possible)")
     p.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
@@ -89,6 +99,17 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
                    help=f"words and phrases never to complete, one a line, re-read when it changes "
                         f"(default: {_default_blocklist()} if it exists; docs/operations.md)")
     p.add_argument("--no-blocklist", action="store_true", help="no blocklist, even if the default file exists")
+    p.add_argument("--styles-dir", metavar="DIR",
+                   help="folder that `/tc/load NAME` loads NAME.safetensors from while the engine runs "
+                        "(default: styles/ in the user data dir, where `learn` writes)")
+    p.add_argument("--watch-styles", action="store_true",
+                   help="load every checkpoint in the styles folder, and any new or changed one, by itself")
+    p.add_argument("--index", metavar="DIR",
+                   help="corpus index (`textconductor index`): send /tc/verbatim for text copied from a corpus "
+                        "(default: index/ in the user data dir, when one was built there)")
+    p.add_argument("--no-index", action="store_true", help="mark nothing, even if the default index exists")
+    p.add_argument("--verbatim-min", type=positive_int, default=VERBATIM_MIN_CHARS, metavar="N",
+                   help=f"shortest verbatim span marked, in characters (default {VERBATIM_MIN_CHARS})")
     p.add_argument("--weights", nargs="+", type=name_weight, metavar="NAME=W", help="starting weights")
     p.add_argument("--prime", help="text to start from")
     p.add_argument("--subscribe", nargs="+", type=host_port, default=[], metavar="HOST:PORT",
@@ -128,6 +149,22 @@ def _blocklist(a: argparse.Namespace) -> Path | None:
     return blocklist_path()
 
 
+def _styles_dir(a: argparse.Namespace) -> Path:
+    if a.styles_dir:
+        return Path(a.styles_dir)
+    from textconductor.paths import styles_dir
+    return styles_dir()
+
+
+def _index(a: argparse.Namespace) -> Path | None:
+    if a.no_index:
+        return None
+    if a.index:
+        return Path(a.index)
+    from textconductor.paths import index_dir
+    return index_dir()
+
+
 def _live(a: argparse.Namespace):  # the root's Live, imported lazily
     from textconductor.engine.record import new_path
     from textconductor.engine.root import Live
@@ -136,7 +173,9 @@ def _live(a: argparse.Namespace):  # the root's Live, imported lazily
     return Live(host=a.listen or a.host, port=a.port, allow=tuple(a.allow or ()), subscribers=tuple(a.subscribe),
                 record=record, state=Path(a.state) if a.state else None,
                 restore=Path(a.restore) if a.restore else None, echo=terminal_echo if a.print else None,
-                blocklist=_blocklist(a))
+                blocklist=_blocklist(a), styles_dir=_styles_dir(a), watch_styles=a.watch_styles,
+                oscquery=not a.no_oscquery, oscquery_port=a.oscquery_port, mdns=not a.no_mdns,
+                index=_index(a), index_required=bool(a.index) and not a.no_index, verbatim_min=a.verbatim_min)
 
 
 def cmd_engine(a: argparse.Namespace) -> int:
@@ -175,6 +214,8 @@ def cmd_engine(a: argparse.Namespace) -> int:
 
 def cmd_replay(a: argparse.Namespace) -> int:
     from textconductor.engine.replay import replay
+    if a.passage:
+        return _replay_passage(a)
     r = replay(Path(a.record), Path(a.bank) if a.bank else None, a.device)
     if a.print:
         sys.stdout.write(r.generated + "\n")
@@ -183,6 +224,31 @@ def cmd_replay(a: argparse.Namespace) -> int:
         return 0
     print(f"replay DIVERGES at tick {r.first_mismatch}: {r.matched:,} of {r.ticks:,} characters identical")
     return 1
+
+
+def _replay_passage(a: argparse.Namespace) -> int:
+    """--passage START:END: the regenerated text of those ticks on stdout, exactly; the verdict on stderr."""
+    from textconductor.engine.marks import passage_text
+    from textconductor.engine.replay import replay
+    start, end = a.passage
+    r = replay(Path(a.record), Path(a.bank) if a.bank else None, a.device, until=end)
+    if end > max(r.chars, default=-1) + 1:
+        raise UserError(f"the record has no ticks {start}..{end} (it ends at tick {max(r.chars, default=-1) + 1})")
+    sys.stdout.write(passage_text(r.chars, r.primes, start, end))
+    sys.stdout.flush()
+    recorded = _recorded(Path(a.record))
+    bad = [t for t in range(start, end) if t in recorded and r.chars.get(t) != recorded[t]]
+    if bad:
+        print(f"\nreplay DIVERGES at tick {bad[0]} of the passage {start}:{end}", file=sys.stderr)
+        return 1
+    print(f"\npassage {start}:{end} regenerated: identical to the record", file=sys.stderr)
+    return 0
+
+
+def _recorded(path: Path) -> dict[int, str]:
+    from textconductor.engine.record import read_record
+    from textconductor.engine.replay import recorded_text
+    return recorded_text(read_record(path))
 
 
 def cmd_export(a: argparse.Namespace) -> int:
@@ -209,6 +275,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--bank", help="folder to find the recorded styles' checkpoints in (default: recorded paths)")
     add_device(r, default="cpu")
     r.add_argument("--print", action="store_true", help="print the regenerated text")
+    r.add_argument("--passage", type=tick_span, metavar="START:END",
+                   help="regenerate only ticks START..END-1 (a kept passage: see `anthology`) and print its text")
     r.set_defaults(func=cmd_replay)
 
     x = sub.add_parser("export", help="write a performance record's text (txt, or md with the mixture per paragraph)")

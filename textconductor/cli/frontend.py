@@ -25,6 +25,10 @@ def cmd_ui(a: argparse.Namespace) -> int:
         midi = int(midi)  # an index into the MIDI menu's (and `midi --list`'s) port list
 
     def start(win) -> None:  # a MainWindow (Qt is imported only by run_ui)
+        if a.burn_in is not None:
+            win.set_burn_in(a.burn_in)
+        if a.audience_url:
+            win.crowd.set_url(a.audience_url)  # the QR button (play --audience passes it)
         start_controllers(win, a.fullscreen, midi=midi, midi_on=a.midi is not None, midi_api=a.midi_api,
                           autopilot=a.autopilot, no_autopilot=a.no_autopilot, hands=a.hands, camera=a.camera)
     return run_ui(a.engine, a.listen_port, a.fullscreen, a.talk, a.output_window, controllers=real_controllers(),
@@ -43,6 +47,15 @@ def cmd_screenshots(a: argparse.Namespace) -> int:
     for p in take_screenshots(Path(a.out), a.engine, a.checkpoints, a.chars, weights, size=a.size, shots=shots):
         log.info("wrote %s", p)
     return 0
+
+
+def burn_in(s: str):  # -> frontend.burn_in.BurnInSettings
+    """argparse type for PX or PX/SECONDS (burn-in care in fullscreen)."""
+    from textconductor.frontend.burn_in import parse_burn_in
+    try:
+        return parse_burn_in(s)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def screen_size(s: str) -> tuple[int, int]:
@@ -67,6 +80,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a talk: maximised, text sized from the screen for the back row, simplified bars and puck; "
                         "P shows presenter notes")
     u.add_argument("--output-window", action="store_true", help="also open a text-only window (second screen)")
+    u.add_argument("--audience-url", metavar="URL", help="the audience room's URL, shown as a QR code (Room: QR)")
+    u.add_argument("--burn-in", type=burn_in, metavar="PX[/SECONDS]",
+                   help="in fullscreen, move the text up to PX pixels, a step every SECONDS (0: off; "
+                        "default: [screen] burn_in_px and burn_in_every_s of frontend.toml, 3/180)")
     c = u.add_argument_group("controllers (also in the MIDI and Controllers menus)")
     c.add_argument("--midi", nargs="?", const="", metavar="NAME|INDEX",
                    help="play from this MIDI input (name, part of one, or index; alone: the first port)")

@@ -61,6 +61,8 @@ def cmd_play(a: argparse.Namespace) -> int:
     for flag, values in (("--styles", a.styles), ("--checkpoints", a.checkpoints)):
         if values:
             engine += [flag, *values]
+    if a.watch_styles:
+        engine.append("--watch-styles")
     if a.resume and state.exists():
         engine += ["--restore", str(state)]
     if not a.no_record:
@@ -73,9 +75,32 @@ def cmd_play(a: argparse.Namespace) -> int:
         ui = [sys.executable, "-m", "textconductor", "ui", "--engine", f"{DEFAULT_HOST}:{a.port}"]
         ui += [f for f, on in (("--fullscreen", a.fullscreen), ("--talk", a.talk),
                                ("--output-window", a.output_window)) if on]
+    helpers = {}
+    if a.audience:  # the room's phones (cli/audience.py): one room code for the whole session, in the QR
+        helpers["audience server"], url = audience_argv(a, a.port)
+        if ui:
+            ui += ["--audience-url", url]
+        print(f"play: phones join at {url}", flush=True)
     ui_env = qt_child_env(os.environ)  # never OpenCV's Qt plugins for the window
     diagnose = partial(diagnose_child, env=ui_env, port=a.port)
-    return Supervisor(engine, ui, state, spare=not a.no_spare, ui_env=ui_env, diagnose=diagnose).run()
+    return Supervisor(engine, ui, state, spare=not a.no_spare, ui_env=ui_env, diagnose=diagnose,
+                      helpers=helpers).run()
+
+
+def audience_argv(a: argparse.Namespace, engine_port: int) -> tuple[list[str], str]:
+    """`textconductor audience` for `play --audience`, and the room's URL (for the window's QR code)."""
+    from textconductor.controllers.audience.room import new_room_code, room_url
+    host, port = a.audience
+    room = new_room_code()
+    argv = [sys.executable, "-m", "textconductor", "audience", "--listen", f"{host}:{port}", "--room", room,
+            "--engine", f"{DEFAULT_HOST}:{engine_port}", "--no-terminal-qr"]
+    if a.audience_allow:
+        argv += ["--allow", *a.audience_allow]
+    if a.audience_prime:
+        argv.append("--allow-prime")
+    if a.audience_url_host:
+        argv += ["--url-host", a.audience_url_host]
+    return argv, room_url(host, port, room, a.audience_url_host)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -99,7 +124,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-record", action="store_true", help="do not record the performance")
     p.add_argument("--state", metavar="FILE", help="engine snapshot file (default: in the data dir)")
     p.add_argument("--resume", action="store_true", help="continue from the last snapshot (after a power cut)")
+    p.add_argument("--watch-styles", action="store_true",
+                   help="play the styles folder's checkpoints too, and load new or retrained ones (`learn`) "
+                        "by themselves")
     p.add_argument("--no-spare", action="store_true", help="no warm spare engine (saves memory; slower restarts)")
+    from textconductor.cli.audience import DEFAULT_LISTEN, listen_address
+    au = p.add_argument_group("the audience (phones pull the mix; docs/operations.md)")
+    au.add_argument("--audience", nargs="?", type=listen_address, const=listen_address(DEFAULT_LISTEN),
+                    metavar="HOST:PORT", help=f"also serve the phones' page (default {DEFAULT_LISTEN}; 0.0.0.0:8765 "
+                                              "for the venue's network, with --audience-allow); the window's Room "
+                                              "control says how much they count, its QR button shows the URL")
+    au.add_argument("--audience-allow", nargs="+", metavar="NET", help="networks whose phones may join (e.g. "
+                                                                       "192.168.1.0/24; required off loopback)")
+    au.add_argument("--audience-prime", action="store_true", help="let phones write into the text (blocklist applies)")
+    au.add_argument("--audience-url-host", metavar="HOST", help="host name in the QR code (default: the LAN address)")
     p.add_argument("--skip-checks", action="store_true",
                    help="start even when `textconductor doctor`'s checks say play cannot work")
     p.set_defaults(func=cmd_play)

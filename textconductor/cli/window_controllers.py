@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 
 from textconductor.controllers import midi as midi_mod
 from textconductor.controllers.autopilot import Autopilot
-from textconductor.frontend.controller_api import ControllerUnavailable, MidiInput, WindowControllers
+from textconductor.frontend.controller_api import (
+    ControllerUnavailable,
+    MidiInput,
+    ScorePerformance,
+    ScoreTarget,
+    WindowControllers,
+)
 
 if TYPE_CHECKING:
     from textconductor.frontend.main_window import MainWindow
@@ -65,9 +71,19 @@ def open_hands(camera: int):  # a HandTracker; the import is heavy (numpy, cv2 o
     return HandController(camera=camera)
 
 
+def open_score(path: str, target: ScoreTarget, chars: Callable[[], int], weights: Callable[[], Mapping[str, float]],
+               styles: Sequence[str], on_say: Callable[[str], None]) -> ScorePerformance:  # a ScoreOpener
+    """A `ScorePlayer` for the window: the score read and checked against the engine's styles."""
+    from textconductor.controllers.score import ScorePlayer, check_styles, load_score
+    score = load_score(path)
+    check_styles(score, styles, "the engine")
+    return ScorePlayer(score, target, chars, weights, on_say=on_say)
+
+
 def real_controllers(mapping_path: Path | None = None) -> WindowControllers:
-    """Everything the window's MIDI and Controllers menus can offer on this machine."""
-    return WindowControllers(midi=MidiBackend(mapping_path), autopilot=Autopilot, hands=open_hands)
+    """Everything the window's MIDI, Controllers and Score menus can offer on this machine."""
+    return WindowControllers(midi=MidiBackend(mapping_path), autopilot=Autopilot, hands=open_hands,
+                             score=open_score)
 
 
 def autopilot_idle(seconds: float | None, off: bool, fullscreen: bool, default_s: float) -> float | None:

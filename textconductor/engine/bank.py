@@ -10,6 +10,10 @@ that change pay, and the per-step kernels read exactly the A active styles' weig
 
 Layer 0's input projection is folded into a table (embedding @ W_ih + biases: one row per
 character), so the first layer costs one table lookup plus its recurrent product.
+
+A style can join a running bank (engine/hotload.py): `prepare` builds its arrays on a loader
+thread, and `add_style` (or `replace_style`, for a retrained one) swaps them in between ticks.
+Each style keeps its own arrays and the slot buffers have spare rows, so joining moves nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import torch
 from textconductor.errors import UserError
 from textconductor.model.charlstm import CharLSTM
 from textconductor.protocol.charset import CHAR_TO_INDEX
+
+SPARE_SLOTS = 8  # slot rows beyond the bank's size: room for hot-loaded styles (engine/hotload.py)
 
 
 class BankError(UserError):
@@ -40,12 +46,59 @@ class Bank:
         self.n = len(models)
         self.paths: list = []  # checkpoint files, when loaded from disk (for the performance record)
         with torch.no_grad():
-            self._full = self._stack(models)
-        # Slot buffers: rows [0, A) hold the active styles' weights and states.
-        self._slot_w = {k: torch.empty_like(v) for k, v in self._full.items()}
+            full = self._stack(models)
+        # Each style's arrays (views into one stacked block; a hot-loaded style brings its own).
+        self._styles = [{k: v[i] for k, v in full.items()} for i in range(self.n)]
+        # Slot buffers: rows [0, A) hold the active styles' weights and states. They have room
+        # for a few more styles than the bank holds, so a hot-loaded style costs no reallocation.
+        self._alloc_slots(self.n + SPARE_SLOTS, full)
         self.slots: list[int] = []
-        zeros = torch.zeros(self.layers, self.n, self.hidden, device=self.device)
+
+    def _alloc_slots(self, capacity: int, like: dict[str, torch.Tensor]) -> None:
+        self.capacity = capacity
+        self._slot_w = {k: torch.empty((capacity, *v.shape[1:]), dtype=v.dtype, device=self.device)
+                        for k, v in like.items()}
+        zeros = torch.zeros(self.layers, capacity, self.hidden, device=self.device)
         self.h, self.c = zeros, zeros.clone()
+
+    def check_shape(self, model: CharLSTM) -> None:
+        """Refuse a style that cannot be stepped with this bank (BankError names both shapes)."""
+        c = model.config
+        if (c.layers, c.hidden, c.vocab) != (self.layers, self.hidden, self.vocab):
+            raise BankError(f"a style of shape {c.layers}x{c.hidden} cannot join a bank of "
+                            f"{self.layers}x{self.hidden} styles")
+
+    @torch.no_grad()
+    def prepare(self, model: CharLSTM) -> dict[str, torch.Tensor]:
+        """One style's stepping arrays, built apart from the bank (safe on another thread: it only
+        reads the bank's shape), for `add_style` or `replace_style` to swap in between ticks."""
+        self.check_shape(model)
+        model = model.to(self.device).eval()
+        return {k: v[0] for k, v in self._stack([model]).items()}
+
+    def add_style(self, model: CharLSTM, arrays: dict[str, torch.Tensor]) -> int:
+        """Grow the bank by one prepared style (inactive); return its index. Cheap: no weights of
+        the other styles move unless the slot buffers are full (then only the active rows do)."""
+        if self.n >= self.capacity:
+            old_w, old_h, old_c, a = self._slot_w, self.h, self.c, len(self.slots)
+            self._alloc_slots(self.n + SPARE_SLOTS, old_w)
+            with torch.no_grad():
+                for k, w in old_w.items():
+                    self._slot_w[k][:a].copy_(w[:a])
+                self.h[:, :a].copy_(old_h[:, :a])
+                self.c[:, :a].copy_(old_c[:, :a])
+        self.models.append(model.to(self.device).eval())
+        self._styles.append(arrays)
+        self.n += 1
+        return self.n - 1
+
+    def replace_style(self, style: int, model: CharLSTM, arrays: dict[str, torch.Tensor]) -> None:
+        """A retrained style takes its old place; if it was active it is deactivated, so the next
+        `set_active` brings it back in with a fresh state (re-synchronised like any newcomer)."""
+        if style in self.slots:
+            self._remove(style)
+        self.models[style] = model.to(self.device).eval()
+        self._styles[style] = arrays
 
     def _stack(self, models: Sequence[CharLSTM]) -> dict[str, torch.Tensor]:
         L = self.layers
@@ -85,8 +138,8 @@ class Bank:
     def _add(self, style: int) -> None:
         k = len(self.slots)
         with torch.no_grad():
-            for name, full in self._full.items():
-                self._slot_w[name][k].copy_(full[style])
+            for name, w in self._styles[style].items():
+                self._slot_w[name][k].copy_(w)
             self.h[:, k].zero_()
             self.c[:, k].zero_()
         self.slots.append(style)
@@ -152,6 +205,7 @@ class Bank:
 
     def weight_bytes(self, active: int) -> int:
         """Bytes of weights one step reads for `active` styles (one t0 row per style)."""
-        per = sum(v[0].numel() * v.element_size() for k, v in self._full.items() if k != "t0")
-        per += self._full["t0"][0, 0].numel() * self._full["t0"].element_size()
+        arrays = self._styles[0]
+        per = sum(v.numel() * v.element_size() for k, v in arrays.items() if k != "t0")
+        per += arrays["t0"][0].numel() * arrays["t0"].element_size()
         return per * active

@@ -22,6 +22,7 @@ from textconductor.engine import guard as loop
 from textconductor.engine import mixer
 from textconductor.engine.bank import Bank
 from textconductor.engine.blocklist import BOUNDARY_IDX, Blocklist, BlockMatcher, filter_prime
+from textconductor.engine.crowd import Crowd, combine
 from textconductor.engine.sampler import Sampler
 from textconductor.protocol import Command, Params, Tick
 from textconductor.protocol.charset import CHAR_TO_INDEX, CHARS, fold
@@ -75,6 +76,7 @@ class Conductor:
         self.raw = np.zeros(bank.n)
         self.raw[0] = 1.0
         self.enabled = np.ones(bank.n, dtype=bool)
+        self.crowd = Crowd()  # the audience's weights and how much they count (engine/crowd.py)
         self.paused = False
         self.tick_index = 0
         self.history: deque[str] = deque(START, maxlen=HISTORY_KEEP)
@@ -127,13 +129,22 @@ class Conductor:
             self.set_guard(a[0], a[1] if len(a) > 1 else None)
         elif n == "blocklist":  # from the runner's file watcher (never from the wire): the entries
             self.set_blocklist(Blocklist.of(a))
+        elif n == "crowd":
+            if len(a) != len(self.names):
+                raise CommandError("wrong number of crowd weights", f"expected {len(self.names)}, got {len(a)}")
+            self.crowd.set_weights(a)
+        elif n == "crowd_mode":
+            self.crowd.set_mode(a[0], a[1] if len(a) > 1 else None)
         else:
             raise CommandError("not a conductor command", n)
-        if n in ("weights", "weight", "enable"):
+        if n in ("weights", "weight", "enable", "crowd", "crowd_mode"):
             self._update_weights()
 
     def _update_weights(self) -> None:
-        w = mixer.normalise(self.raw, self.enabled)
+        c = self.crowd
+        live = c.weights is not None and c.mode != "off" and len(c.weights) == len(self.names)
+        crowd = mixer.normalise(c.weights, self.enabled) if live else None
+        w = combine(mixer.normalise(self.raw, self.enabled), crowd, c.mode, c.blend)
         self.zero_weight = w is None
         if w is not None:
             self._weights = w

@@ -9,6 +9,8 @@ Line types:
   {"type": "event", "tick": T, "cmd": NAME, "args": [...]}     applied before tick T
   {"type": "text", "tick": T, "text": "..."}                   characters generated from tick T on
   {"type": "restore", "tick": T, "state": snapshot}            an engine restart resumed here
+  {"type": "mark", "kind": "keep"|"reject", "start": T0, "end": T1, ...}   a marked passage
+                                                               (engine/marks.py; not an event: replay skips it)
 """
 
 from __future__ import annotations
@@ -66,6 +68,10 @@ class Recorder:
 
     def event(self, tick: int, cmd: Command) -> None:
         self._put({"type": "event", "tick": tick, "cmd": cmd.name, "args": list(cmd.args)})
+
+    def mark(self, line: dict[str, Any]) -> None:
+        """A kept or rejected passage (`marks.Mark.line()`), after the text it covers."""
+        self._put(line)
 
     def tick(self, t: Tick) -> None:
         if self._text_tick is None:

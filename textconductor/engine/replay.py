@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,8 @@ class ReplayResult:
     first_mismatch: int | None
     generated: str
     recorded: str
+    chars: dict[int, str] = field(default_factory=dict)  # tick -> the character replay generated
+    primes: dict[int, list[str]] = field(default_factory=dict)  # tick -> primed text as it entered, before it
 
 
 def recorded_text(lines: list[dict]) -> dict[int, str]:
@@ -63,7 +65,8 @@ def _restore(c, state: dict) -> None:
         c.set_guard(False)
 
 
-def replay(path: Path, bank_dir: Path | None = None, device: str = "cpu") -> ReplayResult:
+def replay(path: Path, bank_dir: Path | None = None, device: str = "cpu", until: int | None = None) -> ReplayResult:
+    """Re-run the record; with `until`, only the ticks before it (a passage's regeneration stops there)."""
     from textconductor.engine.conductor import Conductor
     from textconductor.engine.loader import load_bank
     lines = read_record(path)
@@ -72,18 +75,31 @@ def replay(path: Path, bank_dir: Path | None = None, device: str = "cpu") -> Rep
     c = Conductor(bank, names, seed=int(start["seed"]))
     _restore(c, start["state"])
     want = recorded_text(lines)
+    if until is not None:
+        want = {t: ch for t, ch in want.items() if t < until}
     got: dict[int, str] = {}
+    primes: dict[int, list[str]] = {}
 
     def run_until(tick: int) -> None:
+        if until is not None:
+            tick = min(tick, until)
         while c.tick_index < tick:
             t = c.tick()
             got[t.tick] = t.char
 
     for line in lines[1:]:
         kind = line["type"]
-        if kind == "event":
+        if until is not None and line.get("tick", 0) >= until and kind in ("event", "restore"):
+            break
+        if kind == "event" and line["cmd"] == "load":  # a style hot-loaded mid-performance
+            from textconductor.engine.hotload import replay_load
+            run_until(line["tick"])
+            replay_load(c, line["args"], bank_dir)
+        elif kind == "event":
             run_until(line["tick"])
             c.apply(Command(line["cmd"], tuple(line["args"])))
+            if line["cmd"] == "prime" and c.last_primed:
+                primes.setdefault(line["tick"], []).append(c.last_primed)
         elif kind == "restore":
             run_until(line["tick"])
             _restore(c, line["state"])
@@ -91,7 +107,7 @@ def replay(path: Path, bank_dir: Path | None = None, device: str = "cpu") -> Rep
     ticks = sorted(want)
     mismatches = [t for t in ticks if got.get(t) != want[t]]
     return ReplayResult(len(ticks), len(ticks) - len(mismatches), mismatches[0] if mismatches else None,
-                        "".join(got.get(t, "") for t in ticks), "".join(want[t] for t in ticks))
+                        "".join(got.get(t, "") for t in ticks), "".join(want[t] for t in ticks), got, primes)
 
 
 def performance_text(lines: list[dict]) -> list[tuple[int, str, str]]:

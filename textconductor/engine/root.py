@@ -43,6 +43,7 @@ from textconductor.protocol import (
 )
 from textconductor.protocol.defaults import (
     DEFAULT_MIX,
+    DEFAULT_OSCQUERY_PORT,
     DEFAULT_RATE,
     DEFAULT_SEED,
     DEFAULT_TEMPERATURE,
@@ -156,6 +157,7 @@ class Live:
     `record`: append the performance record here. `state`: write restart snapshots here.
     `restore`: start from this snapshot when the file exists. `echo`: called with every character.
     `blocklist`: the operator's blocklist file, read now and whenever it changes (None: no list).
+    `styles_dir`: the folder `/tc/load NAME` reads from; `watch_styles`: poll it and load by itself.
     """
 
     host: str = DEFAULT_HOST
@@ -167,6 +169,14 @@ class Live:
     restore: Path | None = None
     echo: Callable[[str], None] | None = None
     blocklist: Path | None = None
+    styles_dir: Path | None = None  # where `/tc/load NAME` finds NAME.safetensors (engine/hotload.py)
+    watch_styles: bool = False  # load new or changed checkpoints of styles_dir by themselves
+    index: Path | None = None  # a corpus index (`textconductor index`): mark verbatim spans (engine/provenance.py)
+    index_required: bool = False  # the index was named by the user: its absence is an error, not a shrug
+    verbatim_min: int = 0  # shortest span marked (0: provenance.DEFAULT_MIN_SPAN)
+    oscquery: bool = False  # serve the OSC namespace over HTTP (engine/oscquery.py; the CLI turns it on)
+    oscquery_port: int | None = DEFAULT_OSCQUERY_PORT  # TCP; None: the OSC port's number, 0: any free port
+    mdns: bool = False  # announce _osc._udp (and _oscjson._tcp) on the engine's interface (engine/mdns.py)
 
 
 def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
@@ -189,6 +199,9 @@ def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
         conductor.set_blocklist(Blocklist.of(entries))
         log.info("blocklist %s: %s", live.blocklist, f"{len(entries)} entries" if entries else
                  "none (create the file to add words; docs/operations.md)")
+    from textconductor.engine.provenance import DEFAULT_MIN_SPAN, open_live
+    provenance = open_live(Path(live.index) if live.index else None, lambda: conductor.names,
+                           live.verbatim_min or DEFAULT_MIN_SPAN, live.index_required)
     recorder = None
     if live.record:
         path = Path(live.record)
@@ -208,6 +221,13 @@ def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
         if addr in subscribers:
             continue
         (subscribers if addr in permanent else leased).append(addr)
-    return Engine(conductor, sock, subscribers, echo=live.echo, recorder=recorder,
-                  state_path=Path(live.state) if live.state else None, leased=leased,
-                  blocklist=Path(live.blocklist) if live.blocklist else None)
+    engine = Engine(conductor, sock, subscribers, echo=live.echo, recorder=recorder,
+                    state_path=Path(live.state) if live.state else None, leased=leased,
+                    blocklist=Path(live.blocklist) if live.blocklist else None,
+                    styles_dir=Path(live.styles_dir) if live.styles_dir else None, watch_styles=live.watch_styles)
+    engine.marks.restore((restored or {}).get("marks"))  # kept/rejected counts and the passage so far
+    engine.provenance = provenance
+    if live.oscquery or live.mdns:  # after the socket is bound: both describe it
+        from textconductor.engine.oscquery import start_discovery
+        start_discovery(engine, live.oscquery_port, serve=live.oscquery, announce=live.mdns)
+    return engine

@@ -41,6 +41,7 @@ def snapshot(c: Conductor) -> dict[str, Any]:
         "guard": c.guard.state(),
         "guard_counts": c.counts.as_dict(),
         "blocklist": sorted(c.blocklist.blocklist.entries),
+        "crowd": c.crowd.state(),
     }
 
 
@@ -76,6 +77,10 @@ def restore(c: Conductor, snap: dict[str, Any]) -> None:
     c.blocklist.rebuild("".join(c.history))
     c.guard.restore(snap.get("guard", {}), "".join(c.history))
     c._fit = {}
+    if "crowd" in snap:
+        c.crowd.restore(snap["crowd"], len(c.names))
+        if last is None or snap["names"] != c.names:
+            c._update_weights()
     for key, value in snap.get("guard_counts", {}).items():
         if hasattr(c.counts, key):
             setattr(c.counts, key, int(value))

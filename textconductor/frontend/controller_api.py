@@ -126,6 +126,45 @@ class HandTracker(Controller, Protocol):
 HandsFactory = Callable[[int], HandTracker]  # camera index -> a tracker, not started
 
 
+class ScoreTarget(Protocol):
+    """What a score plays in the window: the ControlSink words plus prime and the loop guard."""
+
+    def set_weights(self, weights: Mapping[str, float]) -> None: ...
+
+    def control(self, name: str, value: float | str | None = None) -> None: ...
+
+    def prime(self, text: str) -> None: ...
+
+    def guard(self, on: bool | None = None, strength: float | None = None) -> None: ...
+
+
+class ScorePerformance(Protocol):
+    """A score being played (`controllers.score.ScorePlayer`), ticked by the window's timer."""
+
+    taken_over: bool
+
+    @property
+    def done(self) -> bool: ...
+
+    def tick(self) -> object: ...
+
+    def take_over(self) -> None:
+        """The performer touched a weight control: the score's weights stop; the rest plays on."""
+
+    def hand_back(self) -> None:
+        """The score has the weights again (a short glide from where the performer left them)."""
+
+    def describe(self) -> str: ...
+
+
+class ScoreOpener(Protocol):
+    def __call__(self, path: str, target: ScoreTarget, chars: Callable[[], int],
+                 weights: Callable[[], Mapping[str, float]], styles: Sequence[str],
+                 on_say: Callable[[str], None]) -> ScorePerformance:
+        """The score at `path`, checked against `styles` (the engine's), ready to play on `target`;
+        a UserError naming the event and the key when it cannot be played."""
+
+
 @dataclass
 class WindowControllers:
     """The controllers a window may offer; None: that controller (and its menu entries) is absent."""
@@ -133,3 +172,4 @@ class WindowControllers:
     midi: MidiPorts | None = None
     autopilot: AutopilotFactory | None = None
     hands: HandsFactory | None = None
+    score: ScoreOpener | None = None  # the Score menu (Perform score..., hand back)

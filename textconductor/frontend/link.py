@@ -23,6 +23,7 @@ from PySide6.QtNetwork import QAbstractSocket, QHostAddress, QUdpSocket
 
 from textconductor import protocol
 from textconductor.protocol.client import EngineClient
+from textconductor.protocol.messages import Marked, Verbatim
 from textconductor.protocol.wire import Rejected, unpack_messages
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,11 @@ class EngineLink(QObject):
     params = Signal(object)  # protocol.Params
     rejected = Signal(dict)  # {reason: count}
     primed = Signal(str)  # performer text that entered the stream (between ticks, in order)
+    guards = Signal(object)  # protocol.Guards: the loop guard's setting and the guards' counters
+    guarded = Signal(object)  # protocol.Guarded: a guard acted; emitted before the batch holding that tick
+    marked = Signal(object)  # protocol.messages.Marked: a passage kept or rejected (frontend/curation.py)
+    verbatim = Signal(object)  # protocol.messages.Verbatim: ticks copied from a corpus (frontend/provenance_marks.py)
+    crowd = Signal(object)  # protocol.CrowdState or CrowdPoints: the audience (frontend/crowd.py)
     online_changed = Signal(bool)
 
     def __init__(self, host: str = protocol.DEFAULT_HOST, port: int = protocol.DEFAULT_PORT, listen_port: int = 0,
@@ -134,6 +140,16 @@ class EngineLink(QObject):
             self.params.emit(msg)
         elif isinstance(msg, protocol.RejectedCounts):
             self.rejected.emit(msg.counts)
+        elif isinstance(msg, Marked):
+            self.marked.emit(msg)
+        elif isinstance(msg, Verbatim):
+            self.verbatim.emit(msg)
+        elif isinstance(msg, protocol.Guards):
+            self.guards.emit(msg)
+        elif isinstance(msg, protocol.Guarded):
+            self.guarded.emit(msg)
+        elif isinstance(msg, (protocol.CrowdState, protocol.CrowdPoints)):
+            self.crowd.emit(msg)
 
     def _alive(self) -> None:
         self.received += 1

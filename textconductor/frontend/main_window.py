@@ -24,8 +24,13 @@ from PySide6.QtWidgets import QApplication, QMainWindow
 
 from textconductor import protocol
 from textconductor.frontend.bar_colours import BarColours
+from textconductor.frontend.burn_in import BurnInSettings
+from textconductor.frontend.burn_in_shift import BurnInShift
 from textconductor.frontend.controller_api import WindowControllers
 from textconductor.frontend.controller_hub import ControllerHub, HubParts
+from textconductor.frontend.crowd import attach_crowd
+from textconductor.frontend.curation import MARK_CONTROLS, Curation
+from textconductor.frontend.guard_panel import GuardView
 from textconductor.frontend.link import EngineLink
 from textconductor.frontend.output_window import OutputWindow
 from textconductor.frontend.performer import Performer
@@ -39,6 +44,8 @@ from textconductor.frontend.placement import (
 )
 from textconductor.frontend.presenter import PresenterOverlay, standard_notes
 from textconductor.frontend.presets import PresetStore
+from textconductor.frontend.provenance_marks import attach as attach_verbatim
+from textconductor.frontend.score_menu import ScoreMenu
 from textconductor.frontend.screen_fit import Fit, Rect, fit_output, fit_window
 from textconductor.frontend.stream import TickStream
 from textconductor.frontend.stylesheet import stylesheet
@@ -98,6 +105,8 @@ class MainWindow(QMainWindow):
         self._connect_panels()
         self._observe_performer()
         self._connect_link()
+        self.guard_view = GuardView(self)  # the loop guard: switch, strength, status counter, marks in the text
+        self.burn_in = BurnInShift(self.text, self, BurnInSettings.from_screen(theme.screen))
         self.status.show_online(False, f"{link.host}:{link.port}", theme.colours)
 
         self._invoker = _Invoker()
@@ -110,6 +119,12 @@ class MainWindow(QMainWindow):
         self._morph_timer.setInterval(16)
         self._morph_timer.timeout.connect(self._morph_tick)
         install_shortcuts(self, self.control, lambda: self.performer.params, self.controls.prime_edit.setFocus)
+        self.curation = Curation(self, self.text, self.controls, self.stream, self.link.send, self.performer.control,
+                                 theme.colours, self.status.message.setText)  # keep/reject: K, R, selection
+        self.link.ticks.connect(self.curation.on_ticks)
+        self.link.marked.connect(self.curation.on_marked)
+        self.verbatim = attach_verbatim(self)  # spans copied from a corpus: highlight + tooltip (/tc/verbatim)
+        self.crowd = attach_crowd(self)  # the audience: crowd cloud, Room control, QR (frontend/crowd.py)
         self.toggle_fullscreen = FullscreenToggle(self, fallback=self._default_geometry)
         self.view_actions = build_view_menu(self, self.show_output_window, hide_menu_bar=mode == "fullscreen",
                                             toggle_fullscreen=self.toggle_fullscreen,
@@ -123,6 +138,8 @@ class MainWindow(QMainWindow):
                            c.reset, self.style_panel.toggled),
             other_windows=lambda: [self.output] if self.output is not None else []),
             controllers or WindowControllers(), theme)
+        opener = (controllers or WindowControllers()).score
+        self.score = ScoreMenu(self, opener) if opener is not None else None  # Score > Perform score... (Ctrl+O)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     # -- wiring --------------------------------------------------------------------------------
@@ -253,7 +270,10 @@ class MainWindow(QMainWindow):
     def control(self, name: str, value: float | str | None = None) -> None:
         """One of controllers.base.CONTROLS."""
         if self._gui(lambda: self.control(name, value)):
-            self.performer.control(name, value)
+            if name in MARK_CONTROLS:
+                self.curation.mark(name)  # the selection if there is one
+            else:
+                self.performer.control(name, value)
 
     def set_enabled(self, name: str, on: bool) -> None:
         self.performer.set_enabled(name, on)
@@ -345,6 +365,7 @@ class MainWindow(QMainWindow):
         if self.stream.pending:
             runs = self.stream.take_runs()
             self.text.append_runs(runs)
+            self.guard_view.mark(runs, [self.text])
             if self.output is not None:
                 self.output.text.append_runs(runs)
         tick = self.stream.take_tick()
@@ -381,7 +402,7 @@ class MainWindow(QMainWindow):
     def show_output_window(self, on: bool = True) -> OutputWindow | None:
         if on and self.output is None:
             fit = self.output_fit()
-            self.output = OutputWindow(self.theme, text_px=fit.text_px)
+            self.output = OutputWindow(self.theme, text_px=fit.text_px, burn_in=self.burn_in.settings)
             self.output.closed.connect(lambda: self.show_output_window(False))
             self.output.text.append_runs(self.stream.replay())
             show_fitted(self.output, fit)
@@ -393,8 +414,16 @@ class MainWindow(QMainWindow):
         self.output_action.setChecked(self.output is not None)
         return self.output
 
+    def set_burn_in(self, settings: BurnInSettings) -> None:
+        """Burn-in care (`ui --burn-in`) for this window's text and the output window's."""
+        for shift in (self.burn_in, self.output.burn_in if self.output is not None else None):
+            if shift is not None:
+                shift.set_settings(settings)
+
     def closeEvent(self, e: QCloseEvent) -> None:
         self.controllers.shutdown()
+        if self.score is not None:
+            self.score.stop(quiet=True)
         self.show_output_window(False)
         self.link.stop()
         super().closeEvent(e)

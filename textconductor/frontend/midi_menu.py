@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Widgets (by objectName) that arm MIDI learn when clicked in learn mode, and the target each arms.
-LEARN_WIDGETS = {"temperature": "temperature", "rate": "rate", "mix": "mix", "pause": "pause", "reset": "reset"}
+LEARN_WIDGETS = {"temperature": "temperature", "rate": "rate", "mix": "mix", "pause": "pause", "reset": "reset",
+                 "keep": "keep", "reject": "reject", "guard": "guard", "guard_strength": "guard_strength"}
 DIGITS = {getattr(Qt.Key, f"Key_{k}"): k for k in range(1, 10)}
-CONTROL_TARGETS = ("temperature", "rate", "mix", "pause", "reset")
+CONTROL_TARGETS = ("temperature", "rate", "mix", "pause", "reset", "keep", "reject", "guard", "guard_strength")
 
 
 def learn_target_of(widget: QWidget | None, stop: QWidget) -> str | None:
@@ -177,13 +178,14 @@ class MidiMenu(QObject):
             return f"save preset {target.split(':')[1]}"
         if target.startswith("preset:"):
             return f"recall preset {target.split(':')[1]}"
-        return target
+        return {"guard": "loop guard on/off", "guard_strength": "loop guard strength"}.get(target, target)
 
     # -- the controller ------------------------------------------------------------------------
     def _values(self) -> tuple[dict[str, float], dict[str, float]]:
         """What the window shows now (read on the MIDI thread: copies, never the live dicts)."""
         perf = self.hub.parts.performer
-        return dict(perf.weights), {"temperature": perf.params.temperature, "rate": perf.params.rate}
+        return dict(perf.weights), {"temperature": perf.params.temperature, "rate": perf.params.rate,
+                                    "guard_strength": perf.loop_guard.strength}
 
     def start(self, port: str | int | None = None, api: str | None = None) -> bool:
         """Play the window from MIDI port `port` (name, part of one, index; None = first real port).

@@ -11,6 +11,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from textconductor.frontend.burn_in import BurnInSettings
+from textconductor.frontend.burn_in_shift import BurnInShift
 from textconductor.frontend.placement import FullscreenToggle
 from textconductor.frontend.text_view import TextView
 from textconductor.frontend.theme import Theme
@@ -18,11 +20,12 @@ from textconductor.frontend.theme import Theme
 
 class OutputWindow(QWidget):
     """Text only, for a second screen or a projector (F11 fullscreen, Escape closes). `text_px`: the
-    text's pixel size for the screen it goes on (None: the theme's `output_pt`)."""
+    text's pixel size for the screen it goes on (None: the theme's `output_pt`); `burn_in`: the text moves a
+    few pixels every few minutes while the window is fullscreen (None: as frontend.toml's `[screen]` says)."""
 
     closed = Signal()
 
-    def __init__(self, theme: Theme, text_px: int | None = None) -> None:
+    def __init__(self, theme: Theme, text_px: int | None = None, burn_in: BurnInSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("textconductor — output")
         c = theme.colours
@@ -36,6 +39,7 @@ class OutputWindow(QWidget):
         self.toggle_fullscreen = FullscreenToggle(self)
         QShortcut(QKeySequence("F11"), self, self.toggle_fullscreen)
         QShortcut(QKeySequence("Escape"), self, self.close)
+        self.burn_in = BurnInShift(self.text, self, burn_in or BurnInSettings.from_screen(theme.screen))
 
     def closeEvent(self, e: QCloseEvent) -> None:
         self.closed.emit()

@@ -13,6 +13,7 @@ change. Every method must be called on one thread (the window's GUI thread).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -45,6 +46,8 @@ class PerformerEvents:
         self.cleared = Event("cleared")  # (): reset: the text starts again
         self.message = Event("message")  # (str): a line for the performer (status line)
         self.morphing_changed = Event("morphing_changed")  # (bool): a preset morph started / ended
+        self.loop_guard_changed = Event("loop_guard_changed")  # (protocol.Guards): setting or counters
+        self.guarded = Event("guarded")  # (protocol.Guarded): a guard acted before that tick's character
 
 
 class Performer:
@@ -69,6 +72,11 @@ class Performer:
         self.resync = False  # push our state at the next hello (the engine came back)
         self.last_local = -math.inf  # when the performer last changed something here
         self._morph: tuple[float, dict[str, float], dict[str, float]] | None = None
+        # The engine's loop guard and blocklist (/tc/guards) as last reported, with our own setting on
+        # top; `guard_acts` counts the /tc/guarded this window saw, by kind (the cuts have no engine total).
+        self.loop_guard = protocol.Guards()
+        self.guard_acts: dict[str, int] = {}
+        self._guard_set = False  # the performer set the guard here: push it to an engine that comes back
 
     # -- reading -------------------------------------------------------------------------------
     def enabled_styles(self) -> list[str]:
@@ -146,15 +154,35 @@ class Performer:
         elif name == "reset":
             self._send("/tc/reset")
             self.events.cleared.emit()
+        elif name in ("keep", "reject"):  # the passage since the last mark (a selection goes through curation)
+            self._send(f"/tc/{name}")
         elif name == "preset_save":
             self.save_preset(int(value))
         elif name == "preset_recall":
             self.recall_preset(int(value))
+        elif name in ("guard", "guard_strength"):
+            self._set_loop_guard(name, value)
         else:
             raise ValueError(f"unknown control {name!r}")
         if name in ("temperature", "rate", "mix"):
             self.events.params_changed.emit(self.params)
             self._touched()
+
+    def _set_loop_guard(self, name: str, value: float | str | None) -> None:
+        """`guard`: 1 on, 0 off, None toggles; `guard_strength`: 0..1 (clamped; keeps on/off as it is)."""
+        g = self.loop_guard = dataclasses.replace(self.loop_guard)  # a copy: the link's message stays as it came
+        if name == "guard":
+            g.on = (not g.on) if value is None else bool(float(value))
+            self._send("/tc/guard", int(g.on))
+        else:
+            v = float(value)  # type: ignore[arg-type]
+            if not math.isfinite(v):
+                raise ValueError("guard strength must be a number")
+            g.strength = float(np.clip(v, *protocol.GUARD_STRENGTH_RANGE))
+            self._send("/tc/guard", int(g.on), g.strength)
+        self._guard_set = True
+        self._touched()
+        self.events.loop_guard_changed.emit(g)
 
     def prime(self, text: str) -> None:
         """Type `text` into the stream (cut to what the protocol carries)."""
@@ -259,6 +287,8 @@ class Performer:
         self._send("/tc/temperature", self.params.temperature)
         self._send("/tc/rate", self.params.rate)
         self._send("/tc/mix", self.params.mix)
+        if self._guard_set:  # only what the performer chose: else the engine's own setting stands
+            self._send("/tc/guard", int(self.loop_guard.on), self.loop_guard.strength)
         self._touched()
 
     def autostart(self) -> None:
@@ -284,3 +314,15 @@ class Performer:
         if s.paused != self.paused:
             self.paused = s.paused
             self.events.paused_changed.emit(s.paused)
+
+    def on_guards(self, g: protocol.Guards) -> None:
+        """The engine's guards: the counters always; the setting only outside the interaction guard
+        (an echo older than the performer's last click must not flip the switch back)."""
+        if self.guard_active():
+            g = dataclasses.replace(g, on=self.loop_guard.on, strength=self.loop_guard.strength)
+        self.loop_guard = g
+        self.events.loop_guard_changed.emit(g)
+
+    def on_guarded(self, g: protocol.Guarded) -> None:
+        self.guard_acts[g.kind] = self.guard_acts.get(g.kind, 0) + 1
+        self.events.guarded.emit(g)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import colorsys
 import tomllib
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textconductor.assets import STYLES, THEME, load_styles
+from textconductor.assets import STYLES, THEME, load_styles, style_look
 from textconductor.frontend.screen_fit import FitRules
 
 THEME_FILE = THEME
@@ -90,12 +89,7 @@ class Theme:
         return [p for p in self.layout.get(mode, self.layout.get("default", list(PANELS))) if p in PANELS]
 
     def style(self, name: str) -> StyleLook:
-        info = self.styles_table.get(name)
-        if info is not None:
-            colour, display = info.colour, info.display
-        else:  # a style the table does not know (a freshly trained one): a stable colour from its name
-            palette = self.colours.get("palette") or ["#6fc3ff"]
-            colour, display = palette[zlib.crc32(name.encode()) % len(palette)], name
+        display, colour = style_look(name, self.styles_table, self.colours.get("palette") or [])
         return StyleLook(name, display, colour,
                          readable(colour, self.colours["background"], float(self.colours["min_text_contrast"])))
 

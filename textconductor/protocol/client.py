@@ -210,6 +210,8 @@ class EngineClient:
             return [message(ADDRESS["pause" if pause else "resume"])]
         if name == "reset":
             return [message(ADDRESS["reset"])]
+        if name in ("keep", "reject"):  # a mark on the passage since the last one (engine/marks.py)
+            return [message(ADDRESS[name])]
         if name == "guard":  # ready for CONTROLS: a button (1 on, 0 off; None toggles what the engine said)
             known = self.last_guards
             on = (not known.on if known is not None else False) if value is None else bool(float(value))

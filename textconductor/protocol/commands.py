@@ -9,6 +9,7 @@ documents the same table for people; tests/protocol/test_commands.py keeps the t
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ RATE_RANGE = (0.0, 1000.0)  # chars/s; 0 means as fast as possible
 THRESHOLD_RANGE = (0.0, 0.5)
 TOP_P_RANGE = (0.01, 1.0)
 GUARD_STRENGTH_RANGE = (0.0, 1.0)
+MAX_ADVANCE = 64  # characters one /tc/advance may ask for (an external clock's beat, not a flood)
 
 STYLE_PREFIX = "/style/"  # TouchOSC-style /style/<name> f  (one fader per style)
 WILDCARDS = "*?[]{}"
@@ -121,6 +123,8 @@ def _none(args: tuple) -> tuple:
         if not math.isfinite(args[0]):
             raise ValueError("value is NaN or infinite")
         return ("release",) if args[0] == 0 else ()
+    if args == (None,):  # ,N: a momentary button of an OSCQuery client (protocol/namespace.py says TYPE "N")
+        return ()
     _count(args, 0)
     return ()
 
@@ -166,11 +170,85 @@ def _guard(args: tuple) -> tuple:
     return on, strength
 
 
+def _mark_span(args: tuple) -> tuple:
+    """/tc/keep, /tc/reject: none (or a button's 1) for the passage since the last mark or paragraph
+    break; (start, end) for the ticks [start, end), whole numbers (floats from TouchOSC-like senders)."""
+    if len(args) > 2:
+        raise ValueError("expected none, a button's value, or (start, end)")
+    if len(args) != 2:
+        return _none(args)
+    ticks = []
+    for v in args:
+        f = _finite(v)
+        if f != int(f) or not 0 <= f < 2 ** 62:
+            raise ValueError("mark span ticks must be whole numbers >= 0")
+        ticks.append(int(f))
+    if ticks[0] >= ticks[1]:
+        raise ValueError("mark span must have start < end")
+    return tuple(ticks)
+
+
 def _seed(args: tuple) -> tuple:
     _count(args, 1)
     if isinstance(args[0], bool) or not isinstance(args[0], int) or args[0] < 0:
         raise ValueError("seed must be a non-negative integer")
     return (args[0],)
+
+
+CROWD_MODES = ("off", "blend", "crowd")  # how much the audience counts (docs/osc.md, /tc/crowd_mode)
+MAX_CROWD_POINTS = 200  # phone positions relayed for the window's crowd cloud
+
+
+def _crowd_mode(args: tuple) -> tuple:
+    """(mode) or (mode, blend): mode a name of CROWD_MODES or its index 0..2; blend 0..1 (None: unchanged)."""
+    if len(args) not in (1, 2):
+        raise ValueError("expected (mode) or (mode, blend)")
+    v = args[0]
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and v in (0, 1, 2):
+        v = CROWD_MODES[int(v)]
+    if v not in CROWD_MODES:
+        raise ValueError(f"crowd mode must be one of {CROWD_MODES} or 0..2")
+    return v, (_in_range(args[1], 0.0, 1.0, "crowd blend") if len(args) == 2 else None)
+
+
+def _crowd_points(args: tuple) -> tuple:
+    """(phones, connected[, blob of float32 x, y pairs]): relayed to subscribers, never applied.
+    No blob: no points (OSC has no empty blob)."""
+    if len(args) not in (2, 3):
+        raise ValueError("expected (phones, connected) or (phones, connected, points)")
+    phones, connected, blob = args if len(args) == 3 else (*args, b"")
+    for v in (phones, connected):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 1_000_000:
+            raise ValueError("phone counts must be integers 0..1000000")
+    if not isinstance(blob, bytes) or len(blob) % 8 or len(blob) > 8 * MAX_CROWD_POINTS:
+        raise ValueError(f"points must be a blob of up to {MAX_CROWD_POINTS} float32 pairs")
+    return phones, connected, blob
+
+
+# A style the engine may load from its styles folder: a bare name, never a path (no slash, no dot).
+STYLE_FILE_NAME = re.compile(r"[a-z0-9_-]{1,64}")
+
+
+def _load(args: tuple) -> tuple:
+    """(name) or (name, weight): load or reload a style from the engine's styles folder."""
+    if len(args) not in (1, 2):
+        raise ValueError("expected (name) or (name, weight)")
+    if not isinstance(args[0], str) or not STYLE_FILE_NAME.fullmatch(args[0]):
+        raise ValueError("style file name must match [a-z0-9_-]{1,64} (a name, not a path)")
+    weight = _in_range(args[1], 0.0, 1.0, "weight") if len(args) == 2 else 0.0
+    return args[0], weight
+
+
+def _advance(args: tuple) -> tuple:
+    """() -> 1 character; (n) -> n characters now (0 only holds the engine's own clock); floats with
+    an integral value pass (Max and TouchOSC send floats)."""
+    if not args:
+        return (1,)
+    _count(args, 1)
+    n = _finite(args[0])
+    if n != int(n) or not 0 <= n <= MAX_ADVANCE:
+        raise ValueError(f"advance must be a whole number 0..{MAX_ADVANCE}")
+    return (int(n),)
 
 
 # Address -> (command name, argument checker).
@@ -193,6 +271,13 @@ INCOMING: dict[str, tuple[str, Callable[[tuple], tuple]]] = {
     "/tc/subscribe": ("subscribe", _subscribe),
     "/tc/unsubscribe": ("unsubscribe", _subscribe),
     "/tc/ping": ("ping", _none),
+    "/tc/crowd": ("crowd", _weights),
+    "/tc/crowd_mode": ("crowd_mode", _crowd_mode),
+    "/tc/crowd_points": ("crowd_points", _crowd_points),
+    "/tc/advance": ("advance", _advance),
+    "/tc/load": ("load", _load),
+    "/tc/keep": ("keep", _mark_span),
+    "/tc/reject": ("reject", _mark_span),
 }
 # The address each command is sent to (the first in the table wins: /tc/weights, not /wek/outputs).
 ADDRESS: dict[str, str] = {name: address for address, (name, _) in reversed(INCOMING.items())}

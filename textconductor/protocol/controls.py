@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from textconductor.protocol.commands import MIX_MODES, RATE_RANGE, TEMPERATURE_RANGE
+from textconductor.protocol.commands import GUARD_STRENGTH_RANGE, MIX_MODES, RATE_RANGE, TEMPERATURE_RANGE
 
 PRESET_SLOTS = range(1, 10)
 
@@ -24,8 +24,13 @@ CONTROLS: dict[str, str] = {
     "resume": "no value",
     "toggle_pause": "no value",
     "reset": "no value",
+    "keep": "no value (the passage since the last mark or paragraph break; the window uses its selection)",
+    "reject": "no value (as keep)",
     "preset_recall": f"int {PRESET_SLOTS[0]}..{PRESET_SLOTS[-1]}",
     "preset_save": f"int {PRESET_SLOTS[0]}..{PRESET_SLOTS[-1]}",
+    # the engine's loop guard (/tc/guard): a button, and a fader for how hard it steers
+    "guard": "1 on, 0 off, no value toggles",
+    "guard_strength": f"float {GUARD_STRENGTH_RANGE[0]:g}..{GUARD_STRENGTH_RANGE[1]:g}",
 }
 
 

@@ -38,9 +38,30 @@ DEFAULT_GUARD_STRENGTH = 1.0
 # within 15 s instead of never.
 SUBSCRIPTION_LEASE_S = 15.0
 
+# -- an external clock (/tc/advance; controllers/tempo) ----------------------------------------
+
+# After a /tc/advance the engine's own rate stays silent this long, so a tempo controller owns the
+# timing; it sends /tc/advance 0 between characters to keep holding. Should the controller vanish,
+# the engine plays on at its own rate after this (a gallery never falls silent for good).
+EXTERNAL_CLOCK_HOLD_S = 2.0
+
+# -- discovery (OSCQuery over HTTP, mDNS; engine/oscquery.py, docs/osc.md) ---------------------
+
+# The OSCQuery server's TCP port. None: the same number as the engine's OSC (UDP) port, so an
+# operator opens one number for both, and an engine started on another port (a test, a second
+# engine) never collides with the first one's HTTP server.
+DEFAULT_OSCQUERY_PORT: int | None = None
+
 # -- the idle autopilot (window and headless alike) --------------------------------------------
 
 # 60 s, not 30: the autopilot is for an unattended room, and a visitor who stops to read the
 # text must not have the piece taken out of their hands while they think about the next move.
 AUTOPILOT_IDLE_S = 60.0
 AUTOPILOT_LEG_S = 15.0  # seconds from one style's waypoint to the next: long enough to read each
+
+# -- provenance (engine/provenance.py, `textconductor index`) ----------------------------------
+
+# The shortest span the engine marks as copied verbatim from a corpus. Measured by `bench
+# memorisation` (docs/models.md): below it, most spans the bank writes are stock phrases that
+# several books share; from it on, nearly all come from one book.
+VERBATIM_MIN_CHARS = 32

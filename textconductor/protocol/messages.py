@@ -34,6 +34,10 @@ OUT_REJECTED = "/tc/rejected"
 OUT_PRIMED = "/tc/primed"
 OUT_GUARDS = "/tc/guards"
 OUT_GUARDED = "/tc/guarded"
+OUT_CROWD = "/tc/crowd_state"
+OUT_CROWD_POINTS = "/tc/crowd_points"
+OUT_MARKED = "/tc/marked"
+OUT_VERBATIM = "/tc/verbatim"
 
 
 @dataclass
@@ -208,6 +212,48 @@ class Guarded:
 
 
 @dataclass
+class CrowdState:
+    """How much the audience counts (mode off | blend | crowd, blend 0..1) and the crowd's weights
+    (normalised, bank order; all zeros while no phone plays): with /tc/status and after any change."""
+
+    ADDRESS: ClassVar[str] = OUT_CROWD
+    mode: str = "off"
+    blend: float = 0.5
+    weights: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+    def encode(self) -> bytes:
+        return message(OUT_CROWD, str(self.mode), float(self.blend), f32_blob(self.weights))
+
+    @classmethod
+    def decode(cls, args: tuple) -> CrowdState:
+        mode, blend, weights = args
+        return cls(str(mode), float(blend), blob_f32(weights).copy())
+
+
+@dataclass
+class CrowdPoints:
+    """The audience's puck positions (circle units, y up; at most MAX_CROWD_POINTS), the phones
+    that count now and the phones connected: from the audience server, relayed by the engine."""
+
+    ADDRESS: ClassVar[str] = OUT_CROWD_POINTS
+    phones: int = 0
+    connected: int = 0
+    points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.float32))
+
+    def encode(self) -> bytes:
+        pts = np.asarray(self.points, dtype=np.float32).reshape(-1)
+        return message(OUT_CROWD_POINTS, int(self.phones), int(self.connected), *([f32_blob(pts)] if pts.size else []))
+
+    @classmethod
+    def decode(cls, args: tuple) -> CrowdPoints:
+        phones, connected, blob = args if len(args) == 3 else (*args, b"")  # no blob: no points
+        pts = blob_f32(blob)
+        if pts.size % 2:
+            raise ValueError("crowd points must be x, y pairs")
+        return cls(int(phones), int(connected), pts.reshape(-1, 2).copy())
+
+
+@dataclass
 class RejectedCounts:
     """/tc/rejected s reason, i count, ... : the totals since start, per reason."""
 
@@ -230,9 +276,60 @@ def rejected_counts_message(counts: dict[str, int]) -> bytes:
     return RejectedCounts(counts).encode()
 
 
-Output = Tick | Status | Params | Hello | Primed | RejectedCounts | Guards | Guarded
+@dataclass
+class Marked:
+    """The performer kept or rejected the text of ticks [start, end) (`/tc/keep`, `/tc/reject`);
+    `kept` and `rejected` count the passages marked so far (a re-marked range counts once)."""
+
+    ADDRESS: ClassVar[str] = OUT_MARKED
+    kind: str  # "keep" or "reject"
+    start: int
+    end: int
+    kept: int = 0
+    rejected: int = 0
+
+    def encode(self) -> bytes:
+        return message(OUT_MARKED, str(self.kind), int(self.start), int(self.end), int(self.kept),
+                       int(self.rejected))
+
+    @classmethod
+    def decode(cls, args: tuple) -> Marked:
+        kind, start, end, kept, rejected = args
+        if kind not in ("keep", "reject"):
+            raise ValueError("bad mark kind")
+        return cls(str(kind), int(start), int(end), int(kept), int(rejected))
+
+
+@dataclass
+class Verbatim:
+    """The characters of ticks start_tick..end_tick (inclusive) occur word for word in the corpus of
+    `style`, at character `offset` of its folded text (on `line`, 1-based). Sent at each tick that
+    ends such a span; a later one with the same start_tick extends the earlier (engine/provenance.py)."""
+
+    ADDRESS: ClassVar[str] = OUT_VERBATIM
+    start_tick: int
+    end_tick: int
+    style: str
+    offset: int
+    line: int = 0
+
+    def encode(self) -> bytes:
+        return message(OUT_VERBATIM, int(self.start_tick), int(self.end_tick), str(self.style), int(self.offset),
+                       int(self.line))
+
+    @classmethod
+    def decode(cls, args: tuple) -> Verbatim:
+        start, end, style, offset, line = args
+        if int(end) < int(start) or int(offset) < 0:
+            raise ValueError("bad verbatim span")
+        return cls(int(start), int(end), str(style), int(offset), int(line))
+
+
+Output = (Tick | Status | Params | Hello | Primed | RejectedCounts | Guards | Guarded | CrowdState | CrowdPoints | Marked
+          | Verbatim)
 OUTGOING: dict[str, type[Output]] = {c.ADDRESS: c for c in (Tick, Status, Params, Hello, Primed, RejectedCounts,
-                                                            Guards, Guarded)}
+                                                            Guards, Guarded, CrowdState, CrowdPoints,
+                                                            Marked, Verbatim)}
 
 
 def decode_output(address: str, args: tuple) -> Output | None:

@@ -48,3 +48,29 @@ class TrainConfig:
         if self.chars is not None:
             return chars_seen / self.chars
         return seconds / (60.0 * (self.minutes or 0.0)) if self.minutes else 0.0
+
+
+@dataclass
+class HouseConfig:
+    """Every default of `learn` (training/house.py): a house style fine-tuned on kept passages.
+
+    The leash and the negatives are measured choices (docs/models.md, `textconductor bench learn`):
+    `kl` weighs KL(origin || house) on the kept passages (and on replayed origin text), `replay`
+    is the share of each batch read from the origin's own corpus (needs the corpus), `negatives`
+    weighs a DPO term that pairs each kept passage with a rejected one, comparing their
+    length-normalised log-likelihood ratios to the frozen origin with inverse temperature `beta`.
+    """
+
+    name: str = "house"
+    steps: int = 150
+    batch: int = 16
+    seq_len: int = 256  # longer passages are cut; the engine's passages are mostly shorter
+    lr: float = 1e-3  # the bank recipe's settle rate: gentle, the origin is already good
+    warmup_steps: int = 10
+    clip: float = 1.0
+    kl: float = 0.5
+    replay: float = 0.0
+    negatives: float = 1.0
+    beta: float = 10.0
+    seed: int = 1234
+    min_kept: int = 1  # fewer kept passages than this is a UserError (nothing to learn from)

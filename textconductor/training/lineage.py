@@ -21,3 +21,9 @@ def split_lineage(meta: CheckpointMeta) -> tuple[list[dict], list[dict]]:
     """(the style's own runs: fine-tune, settle; the shared runs it started from: the base)."""
     runs = lineage(meta)
     return [r for r in runs if r["name"] == meta.name], [r for r in runs if r["name"] != meta.name]
+
+
+def curation(meta: CheckpointMeta) -> dict | None:
+    """What a house style learnt from (`learn`): records, kept/rejected passages and characters."""
+    cur = meta.extra.get("curation")
+    return dict(cur) if isinstance(cur, dict) else None

@@ -67,11 +67,20 @@ def engine_values(sink: object) -> ValueSource | None:
     for _ in range(8):  # wrappers of wrappers, never a cycle
         client = getattr(sink, "client", None)
         if isinstance(client, EngineClient):
-            return lambda: engine_targets(client.weights, client.params)
+            return lambda: engine_targets(client.weights, _with_guard(client))
         sink = getattr(sink, "sink", None)
         if sink is None:
             return None
     return None
+
+
+def _with_guard(client: EngineClient) -> dict[str, float | str]:
+    """The client's params plus the loop guard's strength as the engine last reported it (if it did)."""
+    params = client.params
+    guards = client.last_guards
+    if guards is not None:
+        params["guard_strength"] = float(guards.strength)
+    return params
 
 
 class MidiController(Controller):

@@ -8,8 +8,8 @@ Out of the box control change k drives the k-th enabled style and program change
 preset p+1; learned or hand-written `Binding`s (a source such as "CC 7 on channel 1" -> a target
 such as `temperature`) win.
 
-Faders (a CC driving a style, temperature or rate) go through soft takeover (`takeover.Pickup`,
-the rules are there): told the engine's current values (`observe`), a fader that is far from its
+Faders (a CC driving a style, temperature, rate or the guard's strength) go through soft takeover
+(`takeover.Pickup`, the rules are there): told the engine's current values (`observe`), a fader that is far from its
 target's value is held (`Action("held", target, "up" | "down")`) until it reaches it, and
 `observe` answers with the `Feedback` (CC values) that show someone else's changes on the controller.
 """
@@ -32,11 +32,13 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------------
 # Targets: what a binding drives.
 
-CONTINUOUS_TARGETS = ("temperature", "rate")
-# Default ranges of continuous targets; both scale logarithmically (a knob's travel feels even:
-# 0.1 -> 0.2 matters as much as 1 -> 2).
-TARGET_RANGES: dict[str, tuple[float, float]] = {"temperature": (0.1, 2.0), "rate": (1.0, 60.0)}
-SIMPLE_TARGETS = ("temperature", "rate", "mix", "pause", "reset")
+CONTINUOUS_TARGETS = ("temperature", "rate", "guard_strength")
+# Default ranges of continuous targets. Temperature and rate scale logarithmically (a knob's travel
+# feels even: 0.1 -> 0.2 matters as much as 1 -> 2); a range from 0 (the loop guard's strength) linearly.
+TARGET_RANGES: dict[str, tuple[float, float]] = {"temperature": (0.1, 2.0), "rate": (1.0, 60.0),
+                                                 "guard_strength": (0.0, 1.0)}
+SIMPLE_TARGETS = ("temperature", "rate", "mix", "pause", "reset", "keep", "reject",
+                  "guard", "guard_strength")  # guard: the engine's loop guard, toggled per press
 PREFIX_TARGETS = ("style:", "preset:", "preset_save:")
 PRESETS = range(1, 10)
 # Channel-mode messages (all notes off, reset all controllers, ...) are not faders.
@@ -130,7 +132,8 @@ class Feedback:
 
 
 def engine_targets(weights: Mapping[str, float], params: Mapping[str, float | str]) -> dict[str, float]:
-    """The engine's values by target name ('style:NAME', 'temperature', 'rate'), for `MidiMap.observe`."""
+    """The engine's values by target name ('style:NAME', 'temperature', 'rate', and 'guard_strength'
+    when `params` has it), for `MidiMap.observe`."""
     out = {f"style:{name}": float(w) for name, w in weights.items()}
     for key in CONTINUOUS_TARGETS:
         v = params.get(key)
@@ -372,5 +375,9 @@ class MidiMap:
             return [Action("control", "toggle_pause")]
         if t == "reset":
             return [Action("control", "reset")]
+        if t == "guard":
+            return [Action("control", "guard")]  # no value: toggles
+        if t in ("keep", "reject"):  # a pad marks the passage since the last mark (engine/marks.py)
+            return [Action("control", t)]
         kind, n = t.split(":")
         return [Action("control", "preset_recall" if kind == "preset" else "preset_save", int(n))]

@@ -48,7 +48,8 @@ class MappingStore:
     """The MIDI mapping file. A damaged file is reported and set aside (`.bak`), never fatal."""
 
     HEADER = ("# textconductor MIDI mappings: one table per controller, written by MIDI learn; safe to edit.\n"
-              "# Targets: style:NAME, temperature, rate, mix, pause, reset, preset:1..9, preset_save:1..9.\n"
+              "# Targets: style:NAME, temperature, rate, mix, pause, reset, keep, reject, preset:1..9,\n"
+              "#   preset_save:1..9.\n"
               "# Sources: kind = cc | note | program; channel 1..16 (leave out = any channel); number 0..127.\n"
               "# positional = true: unbound CC k drives the k-th enabled style, program p recalls preset p+1.\n"
               "# takeover = \"pickup\": a fader acts once it reaches the current value (\"jump\": at once);\n"

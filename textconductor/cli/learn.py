@@ -1,0 +1,137 @@
+"""`learn`: a house style from the passages a performer kept (and rejected) in performance records;
+and its two benchmarks, `bench hotload` and `bench learn` (hooked into `bench` by cli/bench.py).
+
+The marks are read from the records here (engine/marks.py), because training must not import the
+engine: training/house.py gets plain lists of kept and rejected strings. The house is written into
+the styles folder, where a running engine loads it with `/tc/load NAME` (or by itself with
+`engine --watch-styles`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from textconductor.cli.args import UsageError, fraction, positive_int
+from textconductor.training.config import HouseConfig
+
+
+def _origin(ref: str | None, kept_weights: dict[str, float]) -> Path:
+    """The checkpoint to start from: `base`, a style of the bundled bank or the styles folder, or a
+    file; by default the style that weighs most in the kept passages' mixtures."""
+    from textconductor.assets import BANK_DIR, SHIPPED_BASE
+    from textconductor.paths import styles_dir
+    if ref is None:
+        if not kept_weights:
+            return SHIPPED_BASE
+        ref = max(kept_weights, key=kept_weights.get)
+    if ref == "base":
+        return SHIPPED_BASE
+    if ref.endswith(".safetensors") or "/" in ref:
+        return Path(ref)
+    for folder in (BANK_DIR, styles_dir()):
+        if (folder / f"{ref}.safetensors").is_file():
+            return folder / f"{ref}.safetensors"
+    raise UsageError(f"--from {ref}: no style of that name in the bundled bank or {styles_dir()} "
+                     "(give base, a style name or a .safetensors file)")
+
+
+def cmd_learn(a: argparse.Namespace) -> int:
+    import torch
+
+    from textconductor.engine.marks import read_marks
+    from textconductor.model.checkpoint import load_checkpoint
+    from textconductor.paths import styles_dir
+    from textconductor.protocol.commands import STYLE_FILE_NAME
+    from textconductor.training.corpus import load_corpus
+    from textconductor.training.house import curation, learn, write_house
+    if not STYLE_FILE_NAME.fullmatch(a.name):
+        raise UsageError(f"--name {a.name!r}: use [a-z0-9_-]{{1,64}}, so `/tc/load {a.name}` can name it")
+    torch.set_num_threads(a.threads)
+    marks = read_marks([Path(r) for r in a.records])
+    kept = [m.text for m in marks if m.kind == "keep"]
+    rejected = [m.text for m in marks if m.kind == "reject"]
+    weights: dict[str, float] = {}
+    for m in marks:
+        if m.kind == "keep":
+            for s, w in m.weights.items():
+                weights[s] = weights.get(s, 0.0) + w * len(m.text)
+    origin_path = _origin(a.origin, weights)
+    origin, origin_meta = load_checkpoint(origin_path)
+    cfg = HouseConfig(name=a.name, steps=a.steps, kl=a.kl, replay=a.replay, negatives=a.negatives, seed=a.seed)
+    replay_text = load_corpus(a.corpus).train if a.corpus else None
+    if cfg.replay > 0 and replay_text is None:
+        raise UsageError("--replay needs --corpus FILE (the origin's training text)")
+    print(f"learning {a.name} from {origin_meta.name} ({origin_path}): {len(kept)} kept, "
+          f"{len(rejected)} rejected passage(s) in {len(a.records)} record(s)")
+    result = learn(kept, rejected, origin, cfg, replay_text, progress_bar=not a.no_progress)
+    bpc = None
+    if a.corpus:
+        from textconductor.training.train import quick_bpc
+        bpc = quick_bpc(result.model, [load_corpus(a.corpus)], 50_000)
+    out = (Path(a.out) if a.out else styles_dir()) / f"{a.name}.safetensors"
+    write_house(out, result, cfg, origin_meta, curation(a.records, kept, rejected), bpc)
+    print(f"{out}: {result.steps} steps in {result.seconds:.0f} s"
+          + (f", held-out {bpc:.3f} bits/char on {Path(a.corpus).name}" if bpc is not None else "")
+          + f"; load it into a running engine with /tc/load {a.name}")
+    return 0
+
+
+def cmd_bench_hotload(a: argparse.Namespace) -> int:
+    from textconductor.tools.bench_hotload import run
+    print(run(active=a.active, rate=a.rate, loads=a.loads))
+    return 0
+
+
+def cmd_bench_learn(a: argparse.Namespace) -> int:
+    from textconductor.tools.bench_learn import run
+    print(run(Path(a.corpora), a.origin, a.samples, a.steps, a.seeds, a.variants, Path(a.work) if a.work else None,
+              a.temperature))
+    return 0
+
+
+def add_bench_parsers(bsub: argparse._SubParsersAction) -> None:
+    """`bench hotload` and `bench learn` (cli/bench.py calls this while it builds `bench`)."""
+    h = bsub.add_parser("hotload", help="/tc/load into a running engine: latency to the first mixed character, "
+                                        "tick gaps while loading vs not")
+    h.add_argument("--active", type=positive_int, default=24, help="styles active while loading (default 24)")
+    h.add_argument("--rate", type=float, default=100.0, help="characters per second (default 100)")
+    h.add_argument("--loads", type=positive_int, default=5, help="loads to time (default 5)")
+    h.set_defaults(func=cmd_bench_hotload)
+    lb = bsub.add_parser("learn", help="the simulated curator: ranking, curator score and held-out bits/char, "
+                                       "origin vs house styles")
+    lb.add_argument("--corpora", default="/work/shared/corpora", help="folder of the styles' corpora")
+    lb.add_argument("--origin", default="austen", help="bank style to learn from (default austen)")
+    lb.add_argument("--samples", type=positive_int, default=240, help="origin samples for the curator to label")
+    lb.add_argument("--steps", type=positive_int, default=HouseConfig.steps, help="learn steps per variant")
+    lb.add_argument("--seeds", type=positive_int, default=3, help="training seeds per variant")
+    lb.add_argument("--variants", nargs="+", default=["nll", "kl", "replay", "kl+dpo"],
+                    help="objectives to compare: nll, kl, replay, dpo joined with +")
+    lb.add_argument("--work", help="keep samples and labels here")
+    lb.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
+    lb.set_defaults(func=cmd_bench_learn)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("learn", help="train a house style from the passages kept in performance records",
+                       description="Fine-tunes a style on the passages kept with /tc/keep (rejected ones are "
+                                   "negatives) and writes NAME.safetensors into the styles folder, where a running "
+                                   "engine loads it with /tc/load NAME. docs/models.md has the measurements.")
+    p.add_argument("records", nargs="+", metavar="RECORD", help="performance records (performance-*.jsonl)")
+    p.add_argument("--name", default="house", help="the new style's name (default house)")
+    p.add_argument("--from", dest="origin", metavar="STYLE",
+                   help="start from: base, a style name, or a .safetensors file (default: the style weighing "
+                        "most in the kept passages)")
+    p.add_argument("--out", metavar="DIR", help="folder to write NAME.safetensors into (default: the styles folder "
+                                                "in the user data dir)")
+    p.add_argument("--corpus", metavar="FILE", help="the origin's corpus: replay and held-out bits/char")
+    p.add_argument("--steps", type=positive_int, default=HouseConfig.steps)
+    p.add_argument("--kl", type=float, default=HouseConfig.kl, help="weight of KL(origin || house)")
+    p.add_argument("--replay", type=fraction, default=HouseConfig.replay,
+                   help="share of each batch from --corpus (default 0)")
+    p.add_argument("--negatives", type=float, default=HouseConfig.negatives,
+                   help="weight of the DPO term on rejected passages (0: ignore them)")
+    p.add_argument("--seed", type=int, default=HouseConfig.seed)
+    p.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_learn)
