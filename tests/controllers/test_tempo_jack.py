@@ -9,7 +9,6 @@ jackd is absent: `apt-get install --no-install-recommends jackd2`).
 from __future__ import annotations
 
 import socket
-import threading
 import time
 import uuid
 
@@ -23,38 +22,11 @@ from tests.fakes import EngineProbe, FakeEngine, free_port, wait_for
 from textconductor.controllers.midi.ports import list_midi_outputs, open_output
 from textconductor.controllers.tempo.driver import TempoDriver
 from textconductor.controllers.tempo.notes import OUT_CHAR, NotesOut, note_for
-from textconductor.controllers.tempo.schedule import PPQN
 from textconductor.controllers.tempo.sources import MidiClockSource
 from textconductor.protocol import OUT_STATUS, OUT_TICK, Status, Tick, unpack
 from textconductor.protocol.charset import CHAR_TO_INDEX
 from textconductor.protocol.client import EngineConnection
-
-
-class ClockSender:
-    """A drum machine: MIDI clock at `bpm` on a virtual JACK output port, on its own thread."""
-
-    def __init__(self, port, bpm: float) -> None:
-        self.port, self.bpm = port, bpm
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        dt = 60.0 / (self.bpm * PPQN)
-        t = time.monotonic()
-        clock = mido.Message("clock")
-        while not self._stop.is_set():
-            self.port.send(clock)
-            t += dt
-            time.sleep(max(0.0, t - time.monotonic()))
-
-    def start(self) -> ClockSender:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self.thread.is_alive():
-            self.thread.join(2)
+from textconductor.tools.bench_tempo import MidiClockSender
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +70,7 @@ def test_midi_clock_on_a_jack_port_drives_the_engine(jack_server, engine_proc): 
     driver = TempoDriver(source, conn, chars_per_beat=4)  # 150 BPM x 4 = 10 chars/s
     source.on_transport = driver.transport
     probe = EngineProbe(engine_proc)
-    sender = ClockSender(out, 150.0)
+    sender = MidiClockSender(out, 150.0)  # a drum machine: Start, then 24 pulses a beat
     try:
         assert conn.wait_for_engine(60)
         probe.send("/tc/subscribe", probe.port)

@@ -6,12 +6,21 @@ from __future__ import annotations
 import random
 import time
 
+import numpy as np
 import pytest
 
 from tests.fakes import FakeEngine, wait_for
 from textconductor.controllers.tempo.driver import TempoDriver
 from textconductor.controllers.tempo.notes import note_for
-from textconductor.controllers.tempo.schedule import PPQN, BarLines, CharGrid, ClockFollower, Timeline, clock_pulses
+from textconductor.controllers.tempo.schedule import (
+    PPQN,
+    BarLines,
+    CharGrid,
+    ClockFollower,
+    PortStamps,
+    Timeline,
+    clock_pulses,
+)
 from textconductor.controllers.tempo.sources import CLOCK, SONG_POSITION, START, STOP, MidiClockSource, TimerSource
 from textconductor.protocol.client import EngineConnection
 
@@ -52,6 +61,25 @@ def test_jack_like_delivery_in_bursts_is_smoothed():
     assert tl.bpm == pytest.approx(120.0, rel=0.01)
     err = tl.time_of(8.0) - 4.0  # the constant part is the transport's mean delay, about half a period
     assert 0 <= err < period
+
+
+def test_port_stamps_undo_a_late_poll():
+    """Pulses 20.8 ms apart, seen by a poll that comes 0..2 ms late, sometimes two at once: the
+    stamps give back the true spacing, never a time after the poll saw the message."""
+    rng = random.Random(1)
+    stamps = PortStamps()
+    true = clock_pulses(120.0, 4, t0=50.0)
+    seen = [t + rng.uniform(0, 0.002) for t in true]
+    for k in range(10, len(seen), 7):
+        seen[k - 1] = seen[k]  # two in one poll
+    got, prev = [], None
+    for t, s in zip(true, seen, strict=True):
+        got.append(stamps.stamp(0.0 if prev is None else t - prev, s))
+        prev = t
+        assert got[-1] <= s + 1e-12
+    err = [g - t for g, t in zip(got, true, strict=True)]
+    assert max(err[24:]) - min(err[24:]) < 1e-9  # after a beat: exact spacing, one constant offset
+    assert 0 <= err[-1] < 0.0005  # and that offset is the earliest poll's lateness
 
 
 def test_tempo_change_is_followed_within_two_beats():
@@ -167,16 +195,40 @@ def test_driver_sends_advance_on_the_grid_to_a_real_socket():
         # each slot on the grid: beat k / 2, in order, one character each
         assert [round(tl.beat_at(t) * 2, 6) for t, _ in slots[:9]] == list(range(9))
         assert {n for _, n in slots} == {1}
-        late = [time.monotonic()]  # sent when due: the sends arrived and were all /tc/advance 1 or rate
         cmds = engine.wait_commands(9)
-        advances = [c.args for c in cmds if c.name == "advance"]
-        assert advances.count((1,)) >= 9
+        assert [c.args for c in cmds if c.name == "advance"].count((1,)) >= 9  # each arrived on the wire
         assert any(c.name == "rate" and c.args == (8.0,) for c in cmds)  # 240 BPM x 2 = 8 chars/s
-        assert late
     finally:
         driver.stop()
         conn.close()
         engine.close()
+
+
+class FixedBeat:
+    epoch = 0
+
+    def timeline(self) -> Timeline:
+        return Timeline(0.0, 0.0, 120.0)  # beat = 2 * t
+
+
+def test_driver_primes_a_newline_after_the_first_space_of_a_bar():
+    engine = FakeEngine()
+    conn = EngineConnection("127.0.0.1", engine.port, ping=False)
+    now = [0.0]
+    driver = TempoDriver(FixedBeat(), conn, 4.0, bars=BarLines(4, 1.0), clock=lambda: now[0])
+    rng = np.random.default_rng(0)
+    try:
+        for t, ch in [(1.0, " "), (2.05, "a"), (2.1, " "), (2.2, " "), (4.1, "\n"), (4.2, " ")]:
+            now[0] = t  # beats 2, 4.1 (bar 1), 4.2, 4.4, 8.2 (bar 2: its own newline), 8.4
+            driver.on_message(engine.make_tick(ch, 0, rng))
+        cmds = engine.wait_commands(1)
+        time.sleep(0.2)
+        assert [(c.name, c.args) for c in engine.commands] == [("prime", ("\n",))]  # only after the space at 4.2
+        assert driver.newlines == 1
+    finally:
+        conn.close()
+        engine.close()
+    assert cmds
 
 
 def test_timeline_round_trip():

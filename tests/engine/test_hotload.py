@@ -110,11 +110,13 @@ def test_load_grows_the_running_bank_without_a_gap_and_hello_lists_the_style(fol
         assert eng.sock.rejected.total == 0, eng.sock.rejected.snapshot()
         times = [t for t in eng.stats.tick_times if t >= t_load - 0.5]
         gaps = np.diff(times)
-        # 200 chars/s is a tick every 5 ms; a load on the tick thread would stall it for tens of ms.
-        # The bound is loose because this machine is shared; `bench hotload` measures it properly.
-        assert gaps.max() < 0.25, f"a tick waited {gaps.max() * 1e3:.0f} ms during the load"
+        # 200 chars/s is a tick every 5 ms. The bound is loose because the test machine is shared;
+        # `bench hotload` measures the gaps properly. What makes them small is checked exactly:
+        # the checkpoint was read and stacked on a loader thread, not on the tick thread.
+        assert gaps.max() < 0.5, f"a tick waited {gaps.max() * 1e3:.0f} ms during the load"
         assert t_mixed - t_load < 5.0
-        assert eng.hotload.loaded and eng.hotload.loaded[0][0] == "house"
+        (name, _, thread), = eng.hotload.loaded
+        assert name == "house" and thread.startswith("hotload-") and thread != th.name
     finally:
         conn.close()
         _stop(eng, th)

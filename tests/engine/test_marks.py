@@ -174,7 +174,8 @@ def test_marks_are_recorded_and_survive_an_engine_restart(tmp_path):
     r = replay(record)  # marks are not events: the replay stays exact
     assert r.first_mismatch is None and r.ticks > 200
 
-    kept = next(m for m in marks if m.start_tick == third.start)  # after the restart: regenerated through the restore line too
+    # a passage after the restart: regenerated through the restore line too
+    kept = next(m for m in marks if m.start_tick == third.start)
     out = subprocess.run([sys.executable, "-m", "textconductor", "replay", str(record), "--passage",
                           f"{kept.start_tick}:{kept.end_tick}"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr

@@ -110,7 +110,8 @@ def test_unknown_output_address_is_none():
 def test_table_lists_every_output():
     assert set(OUTGOING) == {messages.OUT_TICK, messages.OUT_STATUS, messages.OUT_PARAMS, messages.OUT_HELLO,
                              messages.OUT_PRIMED, messages.OUT_REJECTED, messages.OUT_GUARDS, messages.OUT_GUARDED,
-                             messages.OUT_MARKED, messages.OUT_CROWD, messages.OUT_CROWD_POINTS}
+                             messages.OUT_MARKED, messages.OUT_CROWD, messages.OUT_CROWD_POINTS,
+                             messages.OUT_VERBATIM}
 
 
 def test_params_defaults_are_the_runtime_defaults():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 
@@ -65,7 +66,7 @@ def cmd_audience(a: argparse.Namespace) -> int:
         asyncio.run(serve(server, ready))
     finally:
         engine.close()
-        log.info("audience: %s", server.counters())
+        log.info("audience counters: %s", json.dumps(server.counters()))
     return 0
 
 
@@ -113,3 +114,59 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--qr", metavar="FILE", help="also write the QR code to FILE (.png or .svg) for printing")
     p.add_argument("--no-terminal-qr", action="store_true", help="do not draw the QR code in the terminal")
     p.set_defaults(func=cmd_audience)
+
+
+def cmd_bench_audience(a: argparse.Namespace) -> int:
+    from textconductor.tools import bench_audience as ba
+    if a.fuzz:
+        return run_fuzz(a)
+    rows = ba.bench_audience(a.phones, a.seconds, a.rate)
+    print(ba.report(rows, a.rate))
+    return 0
+
+
+def run_fuzz(a: argparse.Namespace) -> int:
+    """The fuzz beside a playing engine: the server's counters must match what was sent."""
+    import asyncio
+
+    from textconductor.protocol import Command
+    from textconductor.tools import bench_audience as ba
+    from textconductor.tools.fuzz_audience import compare, fuzz
+    engine, thread, names = ba.start_engine(a.rate, [], ba.free_port())
+    engine.sock.commands.put(Command("weights", tuple(1.0 if i % 3 == 0 else 0.0 for i in range(len(names)))))
+    try:
+        server, url = ba.start_server(engine.sock.address[1], max_phones=50)
+        engine.stats.tick_times.clear()
+        t0 = ba.time.monotonic()
+        want = asyncio.run(fuzz(url, a.fuzz))
+        seconds = ba.time.monotonic() - t0
+        alive = server.poll() is None
+        counters = ba.stop_server(server)
+        times = [t for t in engine.stats.tick_times if t >= t0]
+        gap = max((b - x for x, b in zip(times, times[1:], strict=False)), default=0.0) * 1e3
+    finally:
+        engine.stop()
+        thread.join(5)
+        engine.close()
+    ok, lines = compare(want, counters)
+    print(f"fuzz: {want['sent']:,} hostile requests and frames in {seconds:.1f} s; server alive at the end: {alive}")
+    print("\n".join(lines))
+    print(f"engine at {a.rate:g} chars/s: {len(times)} characters meanwhile, longest gap {gap:.0f} ms "
+          f"(one character is {1e3 / a.rate:.0f} ms)")
+    print("counters match" if ok and alive else "COUNTERS DO NOT MATCH")
+    return 0 if ok and alive else 1
+
+
+def add_bench_parsers(bsub: argparse._SubParsersAction) -> None:
+    """`bench audience` (cli/bench.py calls this while it builds `bench`)."""
+    b = bsub.add_parser("audience", help="N simulated phones vs none: engine rate and step time, move -> engine "
+                                         "latency, server CPU and RSS; --fuzz: hostile traffic, counters, pauses",
+                        description="Three processes on loopback: the engine (bundled bank, 8 styles active) in "
+                                    "this one, `textconductor audience`, and N phones (websocket clients at "
+                                    "20 Hz). Each room size is measured right after a run with no audience.")
+    b.add_argument("--phones", type=positive_int, nargs="+", default=[50, 200, 500], help="room sizes (50 200 500)")
+    b.add_argument("--seconds", type=positive_float, default=10.0, help="measured seconds per run (default 10)")
+    b.add_argument("--rate", type=positive_float, default=60.0, help="engine chars/s (default 60)")
+    b.add_argument("--fuzz", type=positive_int, nargs="?", const=10_000, metavar="N",
+                   help="instead: N hostile requests and frames (default 10,000)")
+    b.set_defaults(func=cmd_bench_audience)

@@ -153,6 +153,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_bench_parsers(bsub)  # bench hotload, bench learn
     from textconductor.cli.index import add_bench_parsers as add_index_benches
     add_index_benches(bsub)  # bench memorisation, bench provenance
+    from textconductor.cli.audience import add_bench_parsers as add_audience_bench
+    add_audience_bench(bsub)  # bench audience (--fuzz)
     be = bsub.add_parser("engine", help="step time: batched bank vs naive loop, bandwidth bound, OSC latency",
                          description="Measures, in one run, 1/8/24 active styles: batched step vs a naive loop "
                                      "over each style's nn.LSTM, memory-bandwidth bound, sustained rate while "

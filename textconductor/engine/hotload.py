@@ -50,6 +50,7 @@ class Prepared:
     arrays: dict
     requested: float  # time.monotonic() of the request
     prepared_s: float  # seconds the loader thread took
+    thread: str = ""  # the thread that read and stacked it (never the tick thread)
 
 
 def style_path(folder: Path, name: str) -> Path:
@@ -74,7 +75,7 @@ def prepare(bank: Bank, folder: Path, name: str, weight: float = 0.0, requested:
     except (UserError, OSError) as e:
         raise CommandError("style cannot be loaded", f"{name}: {e}") from None
     return Prepared(name, float(weight), path, hashlib.sha256(data).hexdigest(), model, arrays,
-                    t0 if requested is None else requested, time.monotonic() - t0)
+                    t0 if requested is None else requested, time.monotonic() - t0, threading.current_thread().name)
 
 
 def join(conductor: Conductor, p: Prepared) -> int:
@@ -136,7 +137,7 @@ class HotLoader:
         self._done: queue.Queue[Prepared | CommandError] = queue.Queue()
         self._pending = 0
         self._lock = threading.Lock()
-        self.loaded: list[tuple[str, float]] = []  # (name, seconds from request to join), for benchmarks
+        self.loaded: list[tuple[str, float, str]] = []  # (name, s from request to join, loader thread)
 
     def request(self, name: str, weight: float = 0.0) -> None:
         """Start loading `name`; CommandError (to be counted) when it cannot even start."""

@@ -98,6 +98,7 @@ class Run:
     weights: np.ndarray
     temperature: float
     mix: str
+    key: bytes = b""  # the weights' bytes, to compare rows cheaply
 
 
 class MarkBook:
@@ -137,13 +138,14 @@ class MarkBook:
             self.first += 1
             while len(self.runs) > 1 and self.runs[1].start <= self.first:
                 self.runs.popleft()
-            for t in [t for t in self.primes if t < self.first]:
-                del self.primes[t]
+            if self.primes and min(self.primes) < self.first:
+                del self.primes[min(self.primes)]
         self.chars.append(tick.char)
         w = np.asarray(tick.weights, dtype=np.float32)
+        key = w.tobytes()  # comparing bytes costs a fraction of np.array_equal's overhead
         last = self.runs[-1] if self.runs else None
-        if last is None or last.temperature != temperature or last.mix != mix or not np.array_equal(last.weights, w):
-            self.runs.append(Run(tick.tick, w, float(temperature), str(mix)))
+        if last is None or last.key != key or last.temperature != temperature or last.mix != mix:
+            self.runs.append(Run(tick.tick, w, float(temperature), str(mix), key))
 
     def applied(self, tick: int, name: str, primed: str = "") -> None:
         """A conductor command before `tick`: primed text joins the passage, a reset ends it."""
@@ -166,13 +168,19 @@ class MarkBook:
         """The first tick after the last paragraph break (trailing newlines aside), the last mark or
         reset, and at most MAX_SPAN ticks back."""
         lo = max(self.boundary, self.first, now - MAX_SPAN)
-        chars = self._chars(lo, now)
-        pieces: list[tuple[int, str]] = []
-        for t in range(lo, now):
-            pieces.extend((t, p) for p in self.primes.get(t, ()))
-            pieces.append((t, chars.get(t, "")))
-        text = "".join(p for _, p in pieces)
-        ticks = [t for t, p in pieces for _ in p]
+        hi = min(now, self.end)
+        primes = sorted((t, p) for t, ps in self.primes.items() if lo <= t < now for p in ps)
+        if not primes:  # the usual case: one character per tick
+            text = "".join(islice(self.chars, lo - self.first, max(hi - self.first, lo - self.first)))
+            ticks = list(range(lo, lo + len(text)))
+        else:
+            chars = self._chars(lo, now)
+            pieces: list[tuple[int, str]] = []
+            for t in range(lo, now):
+                pieces.extend((t, p) for p in self.primes.get(t, ()))
+                pieces.append((t, chars.get(t, "")))
+            text = "".join(p for _, p in pieces)
+            ticks = [t for t, p in pieces for _ in p]
         cut = text.rstrip("\n").rfind(PARAGRAPH)
         if cut < 0:
             return lo
@@ -272,6 +280,8 @@ class MarkBook:
             recent = OrderedDict(((int(s), int(e)), str(k)) for s, e, k in state["recent"] if k in KINDS)
             runs = [Run(int(t), np.asarray(w, dtype=np.float32), float(temp), str(mix))
                     for t, w, temp, mix in sorted(state["runs"], key=lambda r: r[0])]
+            for r in runs:
+                r.key = r.weights.tobytes()
             primes: dict[int, list[str]] = {}
             for t, p in state.get("primes", []):
                 primes.setdefault(int(t), []).append(str(p))

@@ -262,7 +262,7 @@ class Engine:
             except CommandError as e:
                 self.sock.rejected.add(e.reason, e.detail)
                 continue
-            self.hotload.loaded.append((item.name, time.monotonic() - item.requested))
+            self.hotload.loaded.append((item.name, time.monotonic() - item.requested, item.thread))
             log.info("style %s loaded as #%d from %s (read and stacked in %.0f ms)", item.name, k, item.path,
                      item.prepared_s * 1e3)
             if self.recorder:

@@ -100,9 +100,10 @@ class Curation(QObject):
         row.setSpacing(6)
         self.buttons: dict[str, QPushButton] = {}
         for kind in MARK_CONTROLS:
-            b = QPushButton(f"{kind.capitalize()} ({KEYS[kind]})")
+            b = QPushButton(kind.capitalize())
             b.setObjectName(kind)  # MIDI learn arms the target of the widget's name (midi_menu.LEARN_WIDGETS)
-            b.setToolTip(f"{kind} the passage since the last mark or paragraph break, or the selected text")
+            b.setToolTip(f"{kind} the passage since the last mark or paragraph break, or the selected text "
+                         f"({KEYS[kind]})")
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _=False, k=kind: self.mark(k))
             row.addWidget(b)

@@ -5,10 +5,10 @@ loops, cuts endless whitespace and masks the operator's blocked words. The perfo
 that it happens and to be able to turn it down, because a guard acting is a change in the text
 they did not make. So:
 
-* a switch and a strength slider in the controls row (named `guard` and `guard_strength`, the same
+* a switch and a strength slider in the status line (named `guard` and `guard_strength`, the same
   words as `controls.CONTROLS` and the MIDI targets, so MIDI learn arms them by a click);
-* a counter in the status line: loop acts, blocklist masks and whitespace cuts this window saw,
-  the engine's totals since its start in the tooltip;
+* beside them a counter: loop acts, blocklist masks and whitespace cuts this window saw, the
+  engine's totals since its start in the tooltip;
 * a faint dotted underline under each character a guard acted on (`[text] guard_marks` in
   frontend.toml), tinted by kind. Dotted and translucent, under the line rather than over the
   glyph, so the text stays as readable as before from the back of a room (talk mode).
@@ -44,7 +44,7 @@ DEFAULT_MARK_ALPHA = 0.45
 
 
 class GuardControl(QWidget):
-    """The switch and the strength (0..1) of the loop guard, for the controls row."""
+    """The switch and the strength (0..1) of the loop guard, for the status line."""
 
     switched = Signal(bool)
     strength = Signal(float)
@@ -64,7 +64,7 @@ class GuardControl(QWidget):
         self.slider.setObjectName("guard_strength")
         self.slider.setRange(0, STEPS)
         self.slider.setValue(round(protocol.Guards().strength * STEPS))
-        self.slider.setFixedWidth(90)
+        self.slider.setFixedWidth(70)
         self.slider.setToolTip("How hard the loop guard steers (0 does nothing)")
         self.slider.valueChanged.connect(lambda v: self.strength.emit(v / STEPS))
         for w in (self.switch, self.slider):
@@ -150,9 +150,12 @@ class GuardView:
         self.counter = ElidedLabel(counter_text(perf.loop_guard, perf.guard_acts))
         self.counter.setObjectName("guard-counter")
         self.counter.setToolTip(counter_tooltip(perf.loop_guard))
-        controls, status = window.controls, window.status
-        controls.layout().insertWidget(controls.layout().indexOf(controls.pause_btn), self.control)
-        status.layout().insertWidget(status.layout().indexOf(status.rejected) + 1, self.counter)
+        # Both in the status line, beside each other: the controls row is already as wide as a 1280x720
+        # screen allows, and the switch reads best next to what it counts.
+        status = window.status
+        at = status.layout().indexOf(status.rejected) + 1
+        status.layout().insertWidget(at, self.control)
+        status.layout().insertWidget(at + 1, self.counter)
         self.control.switched.connect(lambda on: window.control("guard", int(on)))
         self.control.strength.connect(lambda v: window.control("guard_strength", v))
         link = window.link

@@ -325,8 +325,8 @@ class Verbatim:
         return cls(int(start), int(end), str(style), int(offset), int(line))
 
 
-Output = (Tick | Status | Params | Hello | Primed | RejectedCounts | Guards | Guarded | CrowdState | CrowdPoints | Marked
-          | Verbatim)
+Output = (Tick | Status | Params | Hello | Primed | RejectedCounts | Guards | Guarded | CrowdState | CrowdPoints
+          | Marked | Verbatim)
 OUTGOING: dict[str, type[Output]] = {c.ADDRESS: c for c in (Tick, Status, Params, Hello, Primed, RejectedCounts,
                                                             Guards, Guarded, CrowdState, CrowdPoints,
                                                             Marked, Verbatim)}

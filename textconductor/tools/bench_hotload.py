@@ -106,7 +106,7 @@ def run(active: int = 24, rate: float = 100.0, loads: int = 5, source_style: str
     per_load = [stretch(a, b) for a, b in windows]
     gap_load = max(g for g, _, _ in per_load)
     n_load, want_load = sum(n for _, n, _ in per_load), sum(w for _, _, w in per_load)
-    joined = [s for _, s in eng.hotload.loaded]
+    joined = [s for _, s, _ in eng.hotload.loaded]
     steps = np.array(eng.stats.step_s) * 1e3
     fm = np.array(first_mixed)
     rows = [

@@ -61,7 +61,7 @@ def test_audience_command_serves_the_room_and_writes_the_qr(tmp_path):
 
 
 def test_audience_refuses_the_venue_network_without_an_allow_list():
-    r = subprocess.run([sys.executable, "-m", "textconductor", "audience", "--listen", "0.0.0.0:0"],
+    r = subprocess.run([sys.executable, "-m", "textconductor", "audience", "--listen", f"0.0.0.0:{free_port()}"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "needs --allow" in r.stderr and "Traceback" not in r.stderr
 

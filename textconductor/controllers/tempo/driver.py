@@ -60,7 +60,6 @@ class TempoDriver:
         self._rate_at = float("-inf")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._timeline: Timeline | None = None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="tempo", daemon=True)
@@ -83,7 +82,6 @@ class TempoDriver:
     def step(self) -> None:
         """Wait for the next slot (at most COARSE_S at a time) and send what is due."""
         tl = self.source.timeline()
-        self._timeline = tl
         now = self.clock()
         if tl is None:
             self._stop.wait(0.01)
@@ -128,7 +126,7 @@ class TempoDriver:
         """EngineConnection's callback: each tick through the bar-line rule."""
         if self.bars is None or not isinstance(msg, Tick):
             return
-        tl = self._timeline
+        tl = self.source.timeline()
         if tl is None:
             return
         if self.bars.after_char(msg.char, tl.beat_at(self.clock())):

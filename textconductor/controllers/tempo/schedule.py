@@ -128,6 +128,26 @@ class ClockFollower:
         return self._timeline
 
 
+class PortStamps:
+    """A message's arrival time from the port's own clock, in ours.
+
+    rtmidi gives each message the time since the previous one, measured where it arrived (JACK's
+    frame time, ALSA's queue), but we only see it when our poll comes round. Summing the deltas
+    gives the true spacing; the offset to our clock is the smallest (seen - sum) lately seen, since
+    a poll can only see a message late, never early. So a message's time is exact to the port's
+    precision, not the poll's, and never later than when it was seen. The window lets a slow drift
+    between the two clocks through."""
+
+    def __init__(self, window: int = 4 * PPQN) -> None:
+        self._sum = 0.0
+        self._offsets: deque[float] = deque(maxlen=window)
+
+    def stamp(self, delta: float, seen_at: float) -> float:
+        self._sum += max(delta, 0.0)
+        self._offsets.append(seen_at - self._sum)
+        return self._sum + min(self._offsets)
+
+
 class CharGrid:
     """Characters on the beat grid: the k-th character falls on beat k / chars_per_beat.
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textconductor.controllers.midi.ports import MidiUnavailable, list_midi_inputs, resolve_port
-from textconductor.controllers.tempo.schedule import BPM_RANGE, ClockFollower, Timeline
+from textconductor.controllers.tempo.schedule import BPM_RANGE, ClockFollower, PortStamps, Timeline
 from textconductor.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,12 @@ class MidiClockSource:
     for why no Python runs on rtmidi's thread). The port is looked for once a second until it is
     there. `on_transport("start" | "stop" | "continue")` is called for the transport messages.
 
-    Arrival times are taken when the poll (every POLL_S) finds a message; the follower's line
-    through the last two beats of pulses smooths that and the transport's own jitter."""
+    A pulse's time is the port's own time stamp in our clock (schedule.PortStamps), not when the
+    poll (every POLL_S) found it; the follower's line through the last two beats of pulses smooths
+    what jitter the transport adds."""
 
     name = "MIDI clock"
-    POLL_S = 0.0005
+    POLL_S = 0.002
 
     def __init__(self, port: str | int | None, api: str | None = None,
                  on_transport: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic):
@@ -80,6 +81,7 @@ class MidiClockSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._rt: Any = None
+        self._stamps = PortStamps()
 
     def available(self) -> tuple[bool, str]:
         try:
@@ -136,7 +138,7 @@ class MidiClockSource:
                 time.sleep(self.POLL_S)
                 continue
             try:
-                self.handle(got[0], self.clock())
+                self.handle(got[0], self._stamps.stamp(got[1], self.clock()))
             except Exception as e:  # noqa: BLE001 - a bad byte or a failing callback must not end the clock
                 log.debug("MIDI clock message %r: %s", got[0], e)
 
