@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QTextCursor
 from tests.frontend.test_render import connect
 from tests.frontend.test_shortcuts import sent_after
 from textconductor.frontend.curation_state import MarkList, TickMap
+from textconductor.frontend.midi_menu import learn_target_of
 
 K = Qt.Key
 HISTORY = "In the beginning"  # the fake engine's hello history, shown before any tick
@@ -50,6 +51,8 @@ def test_k_and_r_mark_the_passage_since_the_last_mark(qtbot, win, fake_engine):
     assert sent_after(qtbot, fake_engine, lambda: qtbot.keyClick(win, K.Key_K)) == [("keep", ())]
     assert sent_after(qtbot, fake_engine, lambda: qtbot.keyClick(win, K.Key_R)) == [("reject", ())]
     assert sent_after(qtbot, fake_engine, lambda: win.control("keep")) == [("keep", ())]  # MIDI pads, presets
+    for kind, button in win.curation.buttons.items():  # MIDI learn: click the button, hit a pad
+        assert learn_target_of(button, win) == kind
 
 
 def test_the_selection_is_marked_as_its_tick_range(qtbot, win, fake_engine):

@@ -205,7 +205,8 @@ def bench_tempo(bpm: float = 120.0, chars_per_beat: float = 4.0, seconds: float 
             raise RuntimeError("the engine did not start")
         names = conn.styles
         conn.send_datagrams([message("/tc/weights", *[1.0 if i < active else 0.0 for i in range(len(names))])])
-        notes.append(f"engine: bundled bank ({len(names)} styles), {min(active, len(names))} active, seed 1")
+        notes.append(f"engine: bundled bank ({len(names)} styles), {min(active, len(names))} active, seed 1; "
+                     f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the start")
         time.sleep(2.0)  # the styles come in (re-sync), the first status reports pass
 
         # own rate: the engine's clock at the tempo's rate
@@ -274,6 +275,7 @@ def _midi_mode(listener: Listener, conn: EngineConnection, port: int, bpm: float
         deadline = time.monotonic() + 10
         while source.port_name is None and time.monotonic() < deadline:
             time.sleep(0.05)
+        time.sleep(0.5)  # JACK connects the port asynchronously: a lost first pulse would shift beat 0
         sender.start()
         driver.start()
         time.sleep(2.0)  # the fit fills (two beats) and the grid settles
