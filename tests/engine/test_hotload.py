@@ -115,7 +115,7 @@ def test_load_grows_the_running_bank_without_a_gap_and_hello_lists_the_style(fol
         # the checkpoint was read and stacked on a loader thread, not on the tick thread.
         assert gaps.max() < 0.5, f"a tick waited {gaps.max() * 1e3:.0f} ms during the load"
         assert t_mixed - t_load < 5.0
-        (name, _, thread), = eng.hotload.loaded
+        (name, _, thread, _), = eng.hotload.loaded
         assert name == "house" and thread.startswith("hotload-") and thread != th.name
     finally:
         conn.close()

@@ -221,3 +221,16 @@ def test_a_live_engine_marks_what_it_copies(loop_bank, tmp_path):
         assert book[v.offset:v.offset + len(span)] == span  # the place named holds exactly that text
         assert v.line == book[:v.offset].count("\n") + 1
     assert engine.provenance is not None and len(engine.provenance.cost_s) == 120
+
+
+def test_layout_is_not_marked_as_copying():
+    """A run of spaces or zeros matches a listing somewhere, but names no book: it is not marked."""
+    ix = in_memory([("apollo", "\t\tTC\tBANK\n" + " " * 80 + "\n" + "0" * 60 + "\nCAF\tZERO +1\n")])
+    marker = Marker(ix, min_span=20)
+    assert [marker.push(t, c) for t, c in enumerate(" " * 70)] == [None] * 70
+    marker.reset()
+    assert all(marker.push(t, c) is None for t, c in enumerate("0" * 50))
+    marker.reset()
+    text = " " * 10 + "\n" + "0" * 60 + "\nCAF\tZERO +1\n"  # the same run, and then text: marked from there
+    got = [m for t, c in enumerate(text) if (m := marker.push(t, c)) is not None]
+    assert got and got[0].end_tick == text.index("ZERO")  # 0, C, A, F, Z: the fifth visible character

@@ -80,7 +80,21 @@ def test_qr_code_carries_the_rooms_url(qtbot, fake_engine):
     qtbot.waitUntil(dialog.isVisible, timeout=5000)
     assert dialog.view.matrix == [list(r) for r in segno.make(url, error="m").matrix]
     img = dialog.view.grab().toImage()
-    dark = sum(img.pixelColor(x, y).lightness() < 128 for x in range(0, img.width(), 4) for y in range(0, img.height(), 4))
+    dark = sum(img.pixelColor(x, y).lightness() < 128
+               for x in range(0, img.width(), 4) for y in range(0, img.height(), 4))
     assert dark > 100  # drawn, not blank
     dialog.close()
+    win.close()
+
+
+def test_a_midi_button_cycles_from_what_the_engine_said(qtbot, fake_engine):
+    """`control('crowd')` (a MIDI button bound to `crowd`) steps from the engine's word, not the window's guess."""
+    win = connect(qtbot, fake_engine)
+    fake_engine.publish(CrowdState("blend", 0.4, np.zeros(len(STYLES), np.float32)).encode())
+    qtbot.waitUntil(lambda: win.performer.crowd_mode == ("blend", pytest.approx(0.4)), timeout=5000)
+    fake_engine.poll()
+    win.control("crowd")
+    assert sent(qtbot, fake_engine, "crowd_mode")[-1].args == ("crowd", pytest.approx(0.4))
+    win.control("crowd_blend", 0.9)
+    assert sent(qtbot, fake_engine, "crowd_mode")[-1].args == ("crowd", pytest.approx(0.9))
     win.close()

@@ -39,7 +39,7 @@ def test_every_control_reaches_the_engine(qtbot, fake_engine, name, value, expec
 def test_all_controls_are_handled(qtbot, fake_engine):
     win = connect(qtbot, fake_engine)
     samples = {"temperature": 1.0, "rate": 10.0, "mix": "linear", "preset_recall": 4, "preset_save": 4,
-               "guard_strength": 0.5}
+               "guard_strength": 0.5, "crowd_blend": 0.5}
     for name in CONTROLS:
         win.control(name, samples.get(name))  # none raises
     with pytest.raises(ValueError):

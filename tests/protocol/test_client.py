@@ -114,7 +114,7 @@ def test_toggle_pause_follows_the_engine(client):
 
 def test_every_control_word_is_understood(client):
     values = {"temperature": 1.0, "rate": 10.0, "mix": "linear", "preset_save": 1, "preset_recall": 1,
-              "guard_strength": 0.5}
+              "guard_strength": 0.5, "crowd_blend": 0.5}
     for name in CONTROLS:
         client.control(name, values.get(name))
     with pytest.raises(ValueError, match="unknown control"):

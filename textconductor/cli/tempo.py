@@ -60,9 +60,11 @@ def cmd_tempo(a: argparse.Namespace) -> int:
     try:
         while not stop.wait(a.report):
             tl = source.timeline()
-            log.info("%s: %s; %d chars, %d skipped%s", source.describe(),
+            follower = getattr(source, "follower", None)
+            log.info("%s: %s; %d chars, %d skipped%s%s", source.describe(),
                      f"{tl.bpm:.1f} BPM, beat {tl.beat_at(tl.t0):.1f}" if tl else "no beat", driver.advanced,
-                     driver.grid.skipped, f", {driver.newlines} line breaks" if bars else "")
+                     driver.grid.skipped, f", {driver.newlines} line breaks" if bars else "",
+                     f", {follower.lost} clock pulses lost in transport" if follower and follower.lost else "")
     except KeyboardInterrupt:
         pass
     finally:

@@ -50,6 +50,7 @@ BUCKETS = "buckets.npy"  # where each two-byte prefix starts in the suffix array
 DEFAULT_MIN_SPAN = VERBATIM_MIN_CHARS  # characters; why this length: docs/models.md (memorisation)
 MAX_MATCH = 4096  # a match is kept at most this long (a screen of spaces copied from assembly)
 MADV_POPULATE_READ = 22  # Linux 5.14+: fault every page of a mapping in (not in Python's mmap constants)
+MIN_DISTINCT = 5  # a span needs this many distinct visible characters to be text, not layout
 SCAN_FOR_PREFERRED = 64  # occurrences looked through for one in a preferred style
 
 
@@ -182,7 +183,7 @@ class CorpusIndex:
         def key(p: int) -> bytes:
             return t[p + o:p + o + m]
         lo = bisect.bisect_left(self.sa, pattern, lo, hi, key=key)
-        return lo, bisect.bisect_right(self.sa, pattern, lo, hi, key=key)
+        return lo, _gallop_right(self.sa, pattern, lo, hi, key)
 
     def count(self, pattern: bytes) -> int:
         lo, hi = self.find(pattern)
@@ -202,7 +203,7 @@ class CorpusIndex:
         def key(p: int) -> int:
             return t[p + d]  # safe: the text ends with a separator, which no prefix contains
         lo2 = bisect.bisect_left(self.sa, byte, lo, hi, key=key)
-        return lo2, bisect.bisect_right(self.sa, byte, lo2, hi, key=key)
+        return lo2, _gallop_right(self.sa, byte, lo2, hi, key)
 
     def locate(self, position: int) -> Location:
         """The style, offset in its folded corpus and line number of a position in the joined text."""
@@ -224,6 +225,28 @@ def bucket_starts(text: np.ndarray) -> np.ndarray:
     pairs = (t[:-1].astype(np.int32) << 8) | t[1:]
     counts = np.bincount(pairs, minlength=65536).astype(np.int64)
     return np.concatenate([[1], 1 + np.cumsum(counts)]).astype(np.int64)
+
+
+def _gallop_right(sa, x, lo: int, hi: int, key) -> int:
+    """bisect_right from `lo`, where key(sa[lo]) >= x, probing lo+1, lo+2, lo+4, ... first: a long
+    pattern occurs in few places, so its range ends a step or two after it starts, and probing near
+    `lo` touches memory a lookup has just touched instead of pages across the whole array."""
+    if lo >= hi or key(sa[lo]) != x:
+        return lo
+    known, step = lo, 1  # key(sa[known]) == x
+    while known + step < hi and key(sa[known + step]) == x:
+        known += step
+        step *= 2
+    return bisect.bisect_right(sa, x, known + 1, min(known + step, hi), key=key)
+
+
+_BLANK = frozenset(b" \t\n")
+
+
+def informative(span: bytes | bytearray) -> bool:
+    """Whether a span is text worth naming a book for: a run of spaces, of zeros or of asterisks
+    matches some book verbatim (assembly listings are full of them), but it says nothing about copying."""
+    return len(set(span) - _BLANK) >= MIN_DISTINCT
 
 
 def _map(path: Path) -> mmap.mmap:
@@ -349,7 +372,8 @@ class Mark:
 class Marker:
     """Feeds generated characters to a `Matcher` and reports the verbatim spans of at least `min_span`.
 
-    A span is reported at every tick that ends it while it is at least `min_span` long, so the window
+    A span is reported at every tick that ends it while it is at least `min_span` long (and holds at
+    least MIN_DISTINCT distinct visible characters: `informative`), so the window
     sees it as soon as it qualifies and then grow; a later mark with the same start supersedes the
     earlier one. Only generated characters count: a prime (performer text) or a reset starts afresh.
     """
@@ -369,7 +393,7 @@ class Marker:
         called only when there is a mark)."""
         code = ord(char)
         length = self.matcher.push(code if code < 128 else SEPARATOR)
-        if length < self.min_span:
+        if length < self.min_span or not informative(self.matcher.recent[-length:]):
             return None
         start = tick - length + 1
         # Located anew at every tick: the occurrence that continues with this character may be another one.

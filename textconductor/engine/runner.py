@@ -257,12 +257,14 @@ class Engine:
             if isinstance(item, CommandError):
                 self.sock.rejected.add(item.reason, item.detail)
                 continue
+            t0 = time.perf_counter()
             try:
                 k = join_style(self.conductor, item)
             except CommandError as e:
                 self.sock.rejected.add(e.reason, e.detail)
                 continue
-            self.hotload.loaded.append((item.name, time.monotonic() - item.requested, item.thread))
+            self.hotload.loaded.append((item.name, time.monotonic() - item.requested, item.thread,
+                                        time.perf_counter() - t0))
             log.info("style %s loaded as #%d from %s (read and stacked in %.0f ms)", item.name, k, item.path,
                      item.prepared_s * 1e3)
             if self.recorder:

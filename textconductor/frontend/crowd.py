@@ -224,6 +224,7 @@ class CrowdView:
     def on_message(self, msg: object) -> None:
         if isinstance(msg, CrowdState):
             self.control.show_state(msg)
+            self.window.performer.crowd_mode = (msg.mode, float(msg.blend))  # a MIDI button cycles from here
         elif isinstance(msg, CrowdPoints):
             self.cloud.show_points(msg.points)
             self.control.show_count(msg.phones, msg.connected)

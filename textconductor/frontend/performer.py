@@ -25,6 +25,7 @@ import numpy as np
 from textconductor import protocol
 from textconductor.frontend.events import Event
 from textconductor.frontend.presets import PresetStore, morph
+from textconductor.protocol.controls import crowd_control
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class Performer:
         # The engine's loop guard and blocklist (/tc/guards) as last reported, with our own setting on
         # top; `guard_acts` counts the /tc/guarded this window saw, by kind (the cuts have no engine total).
         self.loop_guard = protocol.Guards()
+        self.crowd_mode: tuple[str, float] = ("off", 0.5)  # the audience's say, as the engine last said (crowd.py)
         self.guard_acts: dict[str, int] = {}
         self._guard_set = False  # the performer set the guard here: push it to an engine that comes back
 
@@ -156,6 +158,9 @@ class Performer:
             self.events.cleared.emit()
         elif name in ("keep", "reject"):  # the passage since the last mark (a selection goes through curation)
             self._send(f"/tc/{name}")
+        elif name in ("crowd", "crowd_blend"):  # the audience's say (frontend/crowd.py shows the engine's word)
+            self.crowd_mode = crowd_control(*self.crowd_mode, name, value)
+            self._send("/tc/crowd_mode", self.crowd_mode[0], float(self.crowd_mode[1]))
         elif name == "preset_save":
             self.save_preset(int(value))
         elif name == "preset_recall":

@@ -34,8 +34,8 @@ from textconductor.protocol.commands import (
     RATE_RANGE,
     TEMPERATURE_RANGE,
 )
-from textconductor.protocol.controls import CONTROLS, PRESET_SLOTS
-from textconductor.protocol.messages import Guards, Hello, Output, Params, Status, Tick, decode_output
+from textconductor.protocol.controls import CONTROLS, PRESET_SLOTS, crowd_control
+from textconductor.protocol.messages import CrowdState, Guards, Hello, Output, Params, Status, Tick, decode_output
 from textconductor.protocol.puck_geometry import weights_by_name
 from textconductor.protocol.wire import MAX_PACKET, Rejected, bundle, message, unpack
 
@@ -72,6 +72,7 @@ class EngineClient:
         self.last_params: Params | None = None
         self.last_status: Status | None = None
         self.last_guards: Guards | None = None
+        self.crowd_mode: tuple[str, float] = ("off", 0.5)  # the audience's say as last sent or learned
         self.undecodable = 0  # parts of the engine's datagrams that could not be decoded
 
     # -- what the engine told us -------------------------------------------------------------
@@ -154,6 +155,10 @@ class EngineClient:
         elif isinstance(msg, Guards):
             with self._lock:
                 self.last_guards = msg
+        elif isinstance(msg, CrowdState):
+            with self._lock:
+                if not self._ours("crowd"):
+                    self.crowd_mode = (msg.mode, float(msg.blend))
 
     def _ours(self, key: str) -> bool:
         """True if this client sent `key` too recently for a report to be newer (lock held)."""
@@ -218,6 +223,12 @@ class EngineClient:
             return self.guard(on)
         if name == "guard_strength":  # ready for CONTROLS: a fader, 0..1
             return self.guard(None, float(value))  # type: ignore[arg-type]
+        if name in ("crowd", "crowd_blend"):  # the audience's say: /tc/crowd_mode (docs/osc.md)
+            with self._lock:
+                self.crowd_mode = crowd_control(*self.crowd_mode, name, value)
+                self._sent_at["crowd"] = self._clock()
+                mode, blend = self.crowd_mode
+            return [message(ADDRESS["crowd_mode"], mode, float(blend))]
         if name == "preset_save":
             slot = _preset(value)
             with self._lock:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from textconductor.protocol.commands import GUARD_STRENGTH_RANGE, MIX_MODES, RATE_RANGE, TEMPERATURE_RANGE
+from textconductor.protocol.commands import (
+    CROWD_MODES,
+    GUARD_STRENGTH_RANGE,
+    MIX_MODES,
+    RATE_RANGE,
+    TEMPERATURE_RANGE,
+)
 
 PRESET_SLOTS = range(1, 10)
 
@@ -31,7 +37,28 @@ CONTROLS: dict[str, str] = {
     # the engine's loop guard (/tc/guard): a button, and a fader for how hard it steers
     "guard": "1 on, 0 off, no value toggles",
     "guard_strength": f"float {GUARD_STRENGTH_RANGE[0]:g}..{GUARD_STRENGTH_RANGE[1]:g}",
+    "crowd": " or ".join(f"'{m}'" for m in CROWD_MODES) + " (or 0..2); no value: the next one (a button cycles)",
+    "crowd_blend": "float 0..1: how much the audience counts in blend",
 }
+
+
+def crowd_control(mode: str, blend: float, name: str, value: float | str | None) -> tuple[str, float]:
+    """The audience's say after control `name` ('crowd' or 'crowd_blend') from (mode, blend): what
+    `/tc/crowd_mode` then carries. One rule for the window and the headless client (a MIDI button
+    cycles off -> blend -> crowd; a fader sets the blend and keeps the mode)."""
+    if name == "crowd_blend":
+        v = float(value)  # type: ignore[arg-type]
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError("value is NaN or infinite")
+        return mode, min(max(v, 0.0), 1.0)
+    if value is None:
+        return CROWD_MODES[(CROWD_MODES.index(mode) + 1) % len(CROWD_MODES) if mode in CROWD_MODES else 0], blend
+    if value in CROWD_MODES:
+        return str(value), blend
+    v = float(value)
+    if not 0 <= v <= len(CROWD_MODES) - 1:
+        raise ValueError(f"crowd must be one of {CROWD_MODES} or 0..{len(CROWD_MODES) - 1}")
+    return CROWD_MODES[int(v)], blend
 
 
 class ControlSink(Protocol):

@@ -1,6 +1,6 @@
 """Screenshots of the audience for the docs: a phone's page (headless Chromium) and the window with the
 crowd cloud, both fed by a real engine (the bundled bank), a real `textconductor audience` server and a
-room of simulated phones (`bench_audience`'s phone process), all on loopback.
+room of simulated phones (`sim_phones`), all on loopback.
 
     python -m textconductor.tools.audience_screenshots docs/screenshots
 
@@ -20,7 +20,7 @@ from textconductor.errors import UserError
 log = logging.getLogger(__name__)
 
 PHONES = 80
-ROOM_STYLES = (0, 6, 9, 22)  # bible, austen, sherlock, linux in the bundled bank's order: a room with a taste
+ROOM_STYLES = ("bible", "austen", "sherlock", "linux")  # a room with a taste
 
 
 def take(out_dir: Path, seconds: float = 25.0) -> list[Path]:
@@ -44,8 +44,9 @@ def take(out_dir: Path, seconds: float = 25.0) -> list[Path]:
         conn.set_weights({n: (1.0 if n == "whitman" else 0.0) for n in names})
         server, url = ba.start_server(port, max_phones=200, extra=["--allow-prime"])
         procs.append(server)
-        procs.append(subprocess.Popen([sys.executable, "-m", "textconductor.tools.bench_audience", url, str(PHONES),
-                                       str(seconds + 30), str(len(names)), ",".join(map(str, ROOM_STYLES)), "0.5"],
+        procs.append(subprocess.Popen([sys.executable, "-m", "textconductor.tools.sim_phones", url, str(PHONES),
+                                       str(seconds + 30), str(len(names)),
+                                       ",".join(str(names.index(n)) for n in ROOM_STYLES), "0.5"],
                                       stdout=subprocess.DEVNULL))
         time.sleep(6)
         phone = _phone_shot(out_dir / "audience-phone.png", url, names, phone_browser, touch_drag)

@@ -2,9 +2,10 @@
 
 Three processes on loopback, as at a venue: this one runs the engine (the bundled bank, its tick loop
 on a thread, 8 styles active) and times it; `textconductor audience` is the server (its CPU and RSS
-read from /proc); a third process plays N phones (aiohttp websocket clients, each moving its puck at
-20 Hz). The phones sit in the snap circles of the same 8 styles the performer's weights hold in the
-run without an audience, so both runs step the same 8 styles and only the room's load differs.
+read from /proc); a third process plays N phones (`sim_phones`: lean websocket clients, each moving
+its puck at 20 Hz, at nice 10: at a venue the phones' CPUs are not the laptop's). The phones sit in
+the snap circles of the same 8 styles the performer's weights hold in the run without an audience,
+so both runs step the same 8 styles and only the room's load differs.
 
 Latency: one more phone, in this process, jumps between two of those styles every 250 ms. Inside a
 snap circle a puck's weights are exact, so the crowd's weight on the first style says where the probe
@@ -31,94 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from textconductor.tools.sim_phones import SEND_HZ
+
 log = logging.getLogger(__name__)
 
-SEND_HZ = 20.0
 PROBE_EVERY_S = 0.25
 ACTIVE = 8
-PHONES_NICE = 10  # the simulated phones' niceness (as the other loads on a shared machine)
-JITTER = 0.04  # circle units: a phone's finger wanders this far, always inside its style's snap circle
-
-
-# -- the phones (a separate process) ------------------------------------------------------------
-
-async def _phones(url: str, n: int, seconds: float, n_styles: int, active: list[int], jitter: float = JITTER) -> dict:
-    """n phones, each sending its puck at SEND_HZ and reading what the server sends, for `seconds`.
-
-    Cheap per phone, so one process can stand in for a room (real phones bring their own CPUs): each
-    phone's frames for one lap of its circle are built once, and one loop sends a slice of the room
-    every few milliseconds instead of waking a task per phone per move.
-    """
-    import aiohttp
-    sent = errors = 0
-    lap = int(SEND_HZ * 2)  # a phone circles its style once every 2 s
-    frames = [[json.dumps({"t": "move", "x": round(x, 4), "y": round(y, 4)})
-               for x, y in (_one_position(n_styles, active, n, k, j / SEND_HZ, jitter) for j in range(lap))]
-              for k in range(n)]
-
-    async def drain(ws) -> None:
-        try:
-            async for _ in ws:
-                pass
-        except (aiohttp.ClientError, OSError):
-            pass
-
-    conn = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=conn) as http:
-        socks: list = []
-        for chunk in range(0, n, 50):
-            got = await asyncio.gather(*[http.ws_connect(url + "ws", heartbeat=None)
-                                         for _ in range(chunk, min(n, chunk + 50))], return_exceptions=True)
-            for ws in got:
-                if isinstance(ws, BaseException):
-                    errors += 1
-                else:
-                    socks.append(ws)
-        readers = [asyncio.create_task(drain(ws)) for ws in socks]
-        slices = 5
-        step = 1.0 / SEND_HZ / slices
-        nxt = start = time.monotonic()
-        i = 0
-        while time.monotonic() - start < seconds:
-            part = i % slices
-            j = (i // slices) % lap
-            for k in range(part, len(socks), slices):
-                ws = socks[k]
-                if ws.closed:
-                    continue
-                try:
-                    await ws.send_str(frames[k][j])
-                    sent += 1
-                except (aiohttp.ClientError, OSError, RuntimeError):
-                    errors += 1
-            i += 1
-            nxt += step
-            await asyncio.sleep(max(0.0, nxt - time.monotonic()))
-        for ws in socks:
-            await ws.close()
-        for r in readers:
-            r.cancel()
-    return {"phones": n, "connected": len(socks), "sent": sent, "errors": errors, "seconds": seconds}
-
-
-def _one_position(n_styles: int, active: list[int], n: int, k: int, t: float,
-                  jitter: float = JITTER) -> tuple[float, float]:
-    """Phone k circles its style (active[k % len]) at `jitter`, radius and phase its own (k)."""
-    from textconductor.protocol.puck_geometry import style_positions
-    cx, cy = style_positions(n_styles)[active[k % len(active)]]
-    phase = 2 * math.pi * (k / n + t / 2.0)
-    if jitter <= JITTER:  # the bench: inside the style's snap circle, where its weights are exact
-        return cx + jitter * math.cos(phase), cy + jitter * math.sin(phase)
-    r = jitter * (0.4 + 0.6 * ((k * 7919) % 97) / 97)  # a picture: a loose cloud towards the centre
-    return cx * (1 - r) + 0.6 * r * math.cos(phase), cy * (1 - r) + 0.6 * r * math.sin(phase)
-
-
-def phones_main(argv: list[str]) -> None:
-    """python -m textconductor.tools.bench_audience URL N SECONDS N_STYLES ACTIVE,... [JITTER]"""
-    url, n, seconds, n_styles, active = argv[0], int(argv[1]), float(argv[2]), int(argv[3]), argv[4]
-    jitter = float(argv[5]) if len(argv) > 5 else JITTER
-    out = asyncio.run(_phones(url, n, seconds, n_styles, [int(a) for a in active.split(",")], jitter))
-    print(json.dumps(out), flush=True)
+PHONES_NICE = 0  # the simulated phones compete with the engine as equals: a worse case than a venue
 
 
 # -- /proc ---------------------------------------------------------------------------------------
@@ -263,7 +183,7 @@ def run_room(engine, names: list[str], active: list[int], phones: int, seconds: 
     send.sendto(message("/tc/crowd_mode", "crowd"), ("127.0.0.1", port))
     warm = 4.0 + phones / 100
     # The phones are someone else's CPUs at a venue: here they run below the engine and the server (nice).
-    proc = subprocess.Popen(["nice", "-n", str(PHONES_NICE), sys.executable, "-m", "textconductor.tools.bench_audience",
+    proc = subprocess.Popen(["nice", "-n", str(PHONES_NICE), sys.executable, "-m", "textconductor.tools.sim_phones",
                              url, str(phones), str(seconds + warm + 2), str(len(names)), ",".join(map(str, active))],
                             stdout=subprocess.PIPE, text=True)
     time.sleep(warm)  # every phone connected and playing
@@ -277,7 +197,11 @@ def run_room(engine, names: list[str], active: list[int], phones: int, seconds: 
     cpu = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - w0)
     rss = rss_mb(server.pid)
     probe.join(10)
-    out = proc.communicate(timeout=60)[0]
+    try:
+        out = proc.communicate(timeout=120)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out = proc.communicate()[0]
     counters = stop_server(server)
     send.sendto(message("/tc/crowd_mode", "off"), ("127.0.0.1", port))
     engine.conductor.apply = type(engine.conductor).apply.__get__(engine.conductor)
@@ -334,5 +258,3 @@ def report(rows: list[dict], rate: float) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    phones_main(sys.argv[1:])

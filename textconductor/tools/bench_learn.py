@@ -57,15 +57,25 @@ def real_word_share(passage: str, vocab: frozenset[str]) -> float:
     return sum(w in vocab for w in words) / len(words)
 
 
+REPLAY = 0.25  # the share a bare `replay` part reads from the origin's corpus
+
+
 def _variant(name: str, steps: int, seed: int):
+    """A HouseConfig from a variant name: parts joined by +, each `nll`, `kl`, `replay`, `dpo` (at
+    the defaults) or with a value (`kl=2`, `replay=0.5`, `dpo=2`, `lr=5e-4`); nll is always on."""
     from textconductor.training.config import HouseConfig
-    parts = set(name.split("+"))
-    unknown = parts - {"nll", "kl", "replay", "dpo"}
-    if unknown:
-        raise UserError(f"--variants: unknown part(s) {', '.join(sorted(unknown))} (use nll, kl, replay, dpo)")
-    return HouseConfig(steps=steps, seed=seed, kl=HouseConfig.kl if "kl" in parts else 0.0,
-                       replay=0.25 if "replay" in parts else 0.0,
-                       negatives=HouseConfig.negatives if "dpo" in parts else 0.0)
+    given: dict[str, float] = {}
+    for part in name.split("+"):
+        key, _, value = part.partition("=")
+        if key not in ("nll", "kl", "replay", "dpo", "lr"):
+            raise UserError(f"--variants: unknown part {part!r} (use nll, kl, replay, dpo, lr, e.g. kl=2+dpo)")
+        try:
+            given[key] = float(value) if value else {"kl": HouseConfig.kl, "replay": REPLAY,
+                                                     "dpo": HouseConfig.negatives}.get(key, 0.0)
+        except ValueError:
+            raise UserError(f"--variants: {part!r} needs a number after =") from None
+    return HouseConfig(steps=steps, seed=seed, kl=given.get("kl", 0.0), replay=given.get("replay", 0.0),
+                       negatives=given.get("dpo", 0.0), lr=given.get("lr") or HouseConfig.lr)
 
 
 def _fmt(xs: list[float], digits: int = 3) -> str:

@@ -11,9 +11,11 @@ Own-corpus spans lie inside any-corpus spans (an own match is a match), so the o
 matched only over the stretches the any-corpus pass already covered: cheap, and still exact.
 
 A second table picks the engine's default span length from the same data: for each span length,
-the share of maximal spans found in one place only (a passage copied from one book) rather than
-in many (a stock phrase such as "in the midst of the"). The default is the shortest length at
-which most spans are unique.
+in how many places of the corpora the maximal spans occur, and the share found in two or more
+books. A phrase several authors wrote ("in the midst of the") is the language's, not a copy; the
+default is the shortest length from which at most 5% of the spans are shared between books.
+Spans with fewer than five distinct visible characters (runs of spaces, zeros, asterisks: layout
+found in any assembly listing) count nowhere (engine/provenance.informative).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textconductor.engine.provenance import CorpusIndex, Matcher
+from textconductor.engine.provenance import CorpusIndex, Matcher, informative
 from textconductor.tools.corpus_index import in_memory
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,19 @@ class StyleResult:
     match_s: float = 0.0
 
 
+def span_cover(spans: Sequence[tuple[int, int]], threshold: int, n: int) -> np.ndarray:
+    """Which of n characters lie inside one of these (end, length) spans of at least `threshold`."""
+    diff = np.zeros(n + 1, dtype=np.int64)
+    for end, length in spans:
+        if length >= threshold:
+            diff[end - length + 1] += 1
+            diff[end + 1] -= 1
+    return np.cumsum(diff[:n]) > 0
+
+
 def measure(ix: CorpusIndex, own: CorpusIndex | None, style: str, temperature: float, texts: np.ndarray) -> StyleResult:
+    """Counted over informative spans only (engine/provenance.informative): a run of spaces or zeros
+    matches some listing in the corpora, but it is layout, not copied text."""
     r = StyleResult(style, temperature)
     m_any = Matcher(ix, MIN_TRACKED)
     m_own = Matcher(own, THRESHOLDS[0]) if own is not None else None
@@ -116,10 +130,11 @@ def measure(ix: CorpusIndex, own: CorpusIndex | None, style: str, temperature: f
     for row in texts:
         text = row.tobytes()
         lengths, spans = match_lengths(m_any, text)
+        spans = [s for s in spans if informative(text[s[0] - s[1] + 1:s[0] + 1])]
         r.chars += len(text)
         r.spans += [(n, c, k) for _, n, c, k in spans]
         for thr in THRESHOLDS:
-            r.any_cov[thr] = r.any_cov.get(thr, 0) + int(covered(lengths, thr).sum())
+            r.any_cov[thr] = r.any_cov.get(thr, 0) + int(span_cover([s[:2] for s in spans], thr, len(text)).sum())
         if spans:
             end, n, _, _ = max(spans, key=lambda s: s[1])
             if n > r.longest:
@@ -131,14 +146,15 @@ def measure(ix: CorpusIndex, own: CorpusIndex | None, style: str, temperature: f
                 where = ix.locate(m_any.occurrence([style]))
                 r.longest_where = f"{where.style}:{where.line}"
         if m_own is not None:
-            own_len = np.zeros(len(text), dtype=np.int64)
+            own_spans: list[tuple[int, int]] = []
             cov = covered(lengths, THRESHOLDS[0])
             edges = np.flatnonzero(np.diff(np.concatenate([[0], cov.astype(np.int8), [0]])))
             for a, b in zip(edges[::2], edges[1::2], strict=True):  # each stretch the any-corpus pass covered
-                own_len[a:b], _ = match_lengths(m_own, text[a:b])
+                _, found = match_lengths(m_own, text[a:b])
+                own_spans += [(a + e, n) for e, n, _, _ in found if informative(text[a + e - n + 1:a + e + 1])]
             for thr in THRESHOLDS:
-                r.own_cov[thr] = r.own_cov.get(thr, 0) + int(covered(own_len, thr).sum())
-            r.own_longest = max(r.own_longest, int(own_len.max(initial=0)))
+                r.own_cov[thr] = r.own_cov.get(thr, 0) + int(span_cover(own_spans, thr, len(text)).sum())
+            r.own_longest = max([r.own_longest] + [n for _, n in own_spans])
     r.match_s = time.perf_counter() - t0
     return r
 
@@ -151,7 +167,7 @@ def own_index(ix: CorpusIndex, style: str) -> CorpusIndex | None:
     return None
 
 
-def span_table(results: Sequence[StyleResult], shared_max: float = 0.1) -> tuple[str, int]:
+def span_table(results: Sequence[StyleResult], shared_max: float = 0.05) -> tuple[str, int]:
     """Markdown: per span length, how many maximal spans there are, in how many places they occur, and
     the share found in two or more books (a phrase that several authors wrote is the language's, not a
     copy); and the shortest length from which at most `shared_max` of the spans are shared."""
@@ -201,7 +217,7 @@ def report(results: Sequence[StyleResult], head: str) -> str:
                          table(results),
                          "Maximal verbatim spans (any corpus) by length, and in how many places of the corpora "
                          "each occurs:", spans,
-                         f"Shortest span length from which at most 10% of spans are found in two or more books: "
+                         f"Shortest span length from which at most 5% of spans are found in two or more books: "
                          f"{chosen or 'none'}"])
 
 

@@ -284,6 +284,7 @@ def _midi_mode(listener: Listener, conn: EngineConnection, port: int, bpm: float
         grid_t0 = sender.pulse_time(0)  # pulse 0 is beat 0: characters fall on pulses 0, 6, 12, ... (4 a beat)
         label = "MIDI clock (JACK) -> /tc/advance" + (" + notes out" if with_notes else "")
         result = score(rec.times, grid_t0, 1.0 / rate, int(seconds * rate)) | _steps(rec)
+        result["lost"] = source.follower.lost
         if notes is not None:
             result["notes"] = notes.notes
         return label, result
@@ -315,6 +316,9 @@ def report(rows: list[tuple[str, dict]], notes: list[str], bpm: float, chars_per
         lat = "(no phase)" if label.startswith("own rate") else f"{r['latency']:+.2f}"
         out.append(f"| {label} | {r['n']} / {r['slots']} | {lat} | {r['jitter50']:.2f} | {r['jitter99']:.2f} | "
                    f"{r['abs50']:.2f} | {r['abs99']:.2f} | {r['step_ms']:.2f} |")
+    lost = [f"{label}: {r['lost']}" for label, r in rows if "lost" in r]
     out += ["", "own rate: scored against the best grid of its own period (it has no phase with any beat); "
                 "the others against the clock's own grid."]
+    if lost:
+        out.append("clock pulses inferred lost in transport (counted, so beat 0 stays put): " + "; ".join(lost))
     return "\n".join(out)

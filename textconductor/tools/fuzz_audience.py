@@ -69,7 +69,7 @@ async def fuzz(base: str, total: int = 10_000, seed: int = 0) -> dict[str, int]:
                 ws = await http.ws_connect(base + "ws")
                 bad_left = 0
             elif kind < 0.20:  # a flood of good moves: taken up to the rate, the rest counted
-                n = min(100, total - sent)
+                n = min(20, total - sent)
                 for _ in range(n):
                     await ws.send_str(json.dumps({"t": "move", "x": rng.uniform(-1, 1), "y": rng.uniform(-1, 1)}))
                 expect("moves or rate limited", n)

@@ -42,10 +42,11 @@ def phone_browser(width: int = PHONE[0], height: int = PHONE[1], scale: float = 
 
 
 def puck_offset(driver: Any, canvas: Any, x: float, y: float) -> tuple[int, int]:
-    """Pixels from the canvas's centre of the puck position (x, y) in circle units (the page's frame())."""
-    w, h = driver.execute_script("return [arguments[0].clientWidth, arguments[0].clientHeight];", canvas)
-    r = min(w, h) / 2 * 0.78
-    return round(x * r), round(-y * r)
+    """Pixels from the canvas's centre of the puck position (x, y) in circle units, asked of the page itself."""
+    sx, sy, w, h = driver.execute_script(
+        "const p = window.tcPuck.toScreen(arguments[1], arguments[2]);"
+        "return [p[0], p[1], arguments[0].clientWidth, arguments[0].clientHeight];", canvas, float(x), float(y))
+    return round(sx - w / 2), round(sy - h / 2)
 
 
 def touch_drag(driver: Any, canvas: Any, path: list[tuple[float, float]], step_ms: int = 60) -> None:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
-
 import threading
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from tests.fakes import free_port
-
 from textconductor.controllers.audience.server import AudienceServer
 from textconductor.protocol.messages import Hello
 

@@ -16,6 +16,7 @@ from textconductor.controllers.audience.server import AudienceServer, AudienceSe
 from textconductor.protocol import CrowdState, EngineConnection, Tick, decode_output
 from textconductor.protocol.puck_geometry import style_positions
 
+
 def test_phones_move_the_engines_weights(live_engine):
     port = live_engine.sock.address[1]
     names = live_engine.conductor.names
@@ -37,7 +38,8 @@ def test_phones_move_the_engines_weights(live_engine):
             for p in phones[:2]:
                 await p.send_str(json.dumps({"t": "move", "x": at["linux"][0], "y": at["linux"][1]}))
             await phones[2].send_str(json.dumps({"t": "move", "x": at["austen"][0], "y": at["austen"][1]}))
-            await until(lambda: server._last_crowd_sent is not None and server._last_crowd_sent[names.index("linux")] > 0.6)
+            linux = names.index("linux")
+            await until(lambda: server._last_crowd_sent is not None and server._last_crowd_sent[linux] > 0.6)
             await asyncio.sleep(0.2)
             # off: the room is heard by nobody; the performer's bible plays on
             assert tick_weights()[names.index("bible")] == pytest.approx(1.0)

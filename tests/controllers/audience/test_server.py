@@ -12,8 +12,8 @@ import pytest
 
 from tests.controllers.audience.conftest import Recorder, phone, running, until
 from textconductor.controllers.audience.inbox import MAX_FRAME, TokenBucket, parse_frame
-from textconductor.controllers.audience.server import CLOSE_FLOOD, CLOSE_FULL, AllowNets, AudienceServer, \
-    AudienceSettings
+from textconductor.controllers.audience.room import AllowNets
+from textconductor.controllers.audience.server import CLOSE_FLOOD, CLOSE_FULL, AudienceServer, AudienceSettings
 from textconductor.errors import UserError
 from textconductor.protocol.messages import CrowdState, Tick
 from textconductor.protocol.puck_geometry import style_positions
@@ -85,7 +85,8 @@ def test_text_and_the_performers_choice_reach_the_phones():
             p = await phone(http, base)
             z = np.zeros(4, np.float32)
             for ch in "Hello":
-                s.learn(Tick(0, ch, z, np.zeros(97, np.float32), np.zeros(0, np.int32), np.zeros((0, 97), np.float32), z))
+                s.learn(Tick(0, ch, z, np.zeros(97, np.float32), np.zeros(0, np.int32), np.zeros((0, 97), np.float32),
+                             z))
             s.learn(CrowdState("blend", 0.3, z))
             text = ""
             while "Hello" not in text:

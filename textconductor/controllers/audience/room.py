@@ -1,5 +1,6 @@
-"""The room's address: its random code and the URL the QR code carries. No aiohttp here, so `play`
-can choose them before it starts the server and the window (both must show the same URL)."""
+"""The room's address and door: its random code, the URL the QR code carries, and who may connect.
+No aiohttp here, so `play` can choose them before it starts the server and the window (both must
+show the same URL)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,36 @@ def room_url(listen_host: str, port: int, room: str, url_host: str | None = None
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"http://{host}:{port}/r/{room}/"
+
+
+class AllowNets:
+    """Who may connect: None = everyone (loopback listener); else these networks plus loopback."""
+
+    def __init__(self, host: str, allow: tuple[str, ...]) -> None:
+        from textconductor.errors import UserError
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if loopback and not allow:
+            self.nets = None
+            return
+        if not allow:
+            raise UserError(f"listening on {host} needs --allow NET... (the phones' network, e.g. 192.168.1.0/24, "
+                            "or 0.0.0.0/0 for any: the room code still keeps strangers out)")
+        nets = [ipaddress.ip_network("127.0.0.0/8")]
+        for a in allow:
+            try:
+                nets.append(ipaddress.ip_network(a, strict=False))
+            except ValueError:
+                raise UserError(f"--allow: {a!r} is not an address or network (e.g. 192.168.1.0/24)") from None
+        self.nets = nets
+
+    def __contains__(self, ip: object) -> bool:
+        if self.nets is None:
+            return True
+        try:
+            addr = ipaddress.ip_address(str(ip))
+        except ValueError:
+            return False
+        return any(addr in n for n in self.nets if n.version == addr.version)

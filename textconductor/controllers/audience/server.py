@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import json
 import logging
 import time
@@ -47,7 +46,7 @@ from textconductor.controllers.audience.aggregate import (
     sample_points,
 )
 from textconductor.controllers.audience.inbox import Bad, Move, Ping, Prime, TokenBucket, parse_frame
-from textconductor.controllers.audience.room import DEFAULT_AUDIENCE_PORT, new_room_code
+from textconductor.controllers.audience.room import DEFAULT_AUDIENCE_PORT, AllowNets, new_room_code
 from textconductor.protocol.messages import CrowdState, Hello, Primed, Tick
 from textconductor.protocol.puck_geometry import style_positions
 from textconductor.protocol.ratelimit import RateLimitedLog
@@ -82,39 +81,6 @@ class AudienceSettings:
     broadcast_hz: float = 8.0
     points_hz: float = 4.0
     heartbeat_s: float = 15.0
-
-
-class AllowNets:
-    """Who may connect: None = everyone (loopback listener); else these networks plus loopback."""
-
-    def __init__(self, host: str, allow: tuple[str, ...]) -> None:
-        from textconductor.errors import UserError
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if loopback and not allow:
-            self.nets = None
-            return
-        if not allow:
-            raise UserError(f"listening on {host} needs --allow NET... (the phones' network, e.g. 192.168.1.0/24, "
-                            "or 0.0.0.0/0 for any: the room code still keeps strangers out)")
-        nets = [ipaddress.ip_network("127.0.0.0/8")]
-        for a in allow:
-            try:
-                nets.append(ipaddress.ip_network(a, strict=False))
-            except ValueError:
-                raise UserError(f"--allow: {a!r} is not an address or network (e.g. 192.168.1.0/24)") from None
-        self.nets = nets
-
-    def __contains__(self, ip: object) -> bool:
-        if self.nets is None:
-            return True
-        try:
-            addr = ipaddress.ip_address(str(ip))
-        except ValueError:
-            return False
-        return any(addr in n for n in self.nets if n.version == addr.version)
 
 
 def page_theme() -> dict[str, Any]:

@@ -32,13 +32,14 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------------
 # Targets: what a binding drives.
 
-CONTINUOUS_TARGETS = ("temperature", "rate", "guard_strength")
+CONTINUOUS_TARGETS = ("temperature", "rate", "guard_strength", "crowd_blend")
 # Default ranges of continuous targets. Temperature and rate scale logarithmically (a knob's travel
 # feels even: 0.1 -> 0.2 matters as much as 1 -> 2); a range from 0 (the loop guard's strength) linearly.
 TARGET_RANGES: dict[str, tuple[float, float]] = {"temperature": (0.1, 2.0), "rate": (1.0, 60.0),
-                                                 "guard_strength": (0.0, 1.0)}
+                                                 "guard_strength": (0.0, 1.0), "crowd_blend": (0.0, 1.0)}
 SIMPLE_TARGETS = ("temperature", "rate", "mix", "pause", "reset", "keep", "reject",
-                  "guard", "guard_strength")  # guard: the engine's loop guard, toggled per press
+                  "guard", "guard_strength",  # guard: the engine's loop guard, toggled per press
+                  "crowd", "crowd_blend")  # crowd: the audience's say, cycled per press; crowd_blend: a fader
 PREFIX_TARGETS = ("style:", "preset:", "preset_save:")
 PRESETS = range(1, 10)
 # Channel-mode messages (all notes off, reset all controllers, ...) are not faders.
@@ -377,6 +378,8 @@ class MidiMap:
             return [Action("control", "reset")]
         if t == "guard":
             return [Action("control", "guard")]  # no value: toggles
+        if t == "crowd":  # the audience's say: a button cycles off -> blend -> crowd
+            return [Action("control", "crowd")]
         if t in ("keep", "reject"):  # a pad marks the passage since the last mark (engine/marks.py)
             return [Action("control", t)]
         kind, n = t.split(":")

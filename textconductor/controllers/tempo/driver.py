@@ -23,6 +23,7 @@ from textconductor.protocol.client import EngineConnection
 from textconductor.protocol.commands import ADDRESS, RATE_RANGE
 from textconductor.protocol.defaults import EXTERNAL_CLOCK_HOLD_S
 from textconductor.protocol.messages import Tick
+from textconductor.protocol.ratelimit import FailureLog
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +73,12 @@ class TempoDriver:
 
     # -- the loop ------------------------------------------------------------------------------
     def _run(self) -> None:
+        failures = FailureLog(log, "the tempo driver")  # a failing source must not stop the beat, nor flood the log
         while not self._stop.is_set():
             try:
                 self.step()
-            except Exception as e:  # noqa: BLE001 - a failing send or source must not stop the beat
-                log.warning("tempo: %s", e)
+            except Exception as e:  # noqa: BLE001 - see above
+                failures.failed(e)
                 self._stop.wait(0.1)
 
     def step(self) -> None:
@@ -106,6 +108,7 @@ class TempoDriver:
             self._last_send = now
             if self.on_advance is not None:
                 self.on_advance(t_next, n)
+        self._follow_rate(tl, now)  # also here: at hundreds of characters a second no wait is coarse
 
     def _keepalive(self, now: float) -> None:
         if now - self._last_send >= KEEPALIVE_S:

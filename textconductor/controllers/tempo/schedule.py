@@ -23,8 +23,11 @@ BPM_RANGE = (20.0, 400.0)  # what the followers accept as a tempo; outside it th
 CHARS_PER_BEAT_RANGE = (1 / 16, 64.0)
 FIT_PULSES = 48  # two beats of pulses in the line: smooths ~20 ms of transport jitter to well under 1 ms
 MIN_PULSES = 6  # a quarter of a beat before a tempo is believed
-GAP_PULSES = 4.0  # a silence this many pulse intervals long (or GAP_MIN_S) means the clock stopped
+GAP_PULSES = 24.0  # a silence of a beat (or GAP_MIN_S) means the clock stopped; shorter ones, lost pulses
 GAP_MIN_S = 0.3
+LOST_GAP = 1.75  # a gap of this many intervals ...
+LOST_AHEAD = 0.8  # ... that puts a pulse this far behind the line means lost pulses (a late one is less) ...
+EARLY = 0.4  # ... unless the next one is this far ahead of the line (they were late, not lost)
 MAX_BURST = 2  # after a stall, at most this many characters at once; the rest are skipped, counted
 
 
@@ -59,6 +62,8 @@ class ClockFollower:
         self.running = True  # False between Stop and Start/Continue: pulses then move nothing
         self.pulses = 0  # received, for status lines
         self.ignored = 0  # pulses that did not fit (while stopped, tempo out of range)
+        self.lost = 0  # pulses inferred lost in transport (a gap of two or three intervals)
+        self._inferred = 0  # of them, at the last pulse (undone if it was a burst after all)
         self._timeline: Timeline | None = None
         self._bpm_hint: float | None = None  # the last tempo: believed from the first pulse after Start
 
@@ -98,9 +103,38 @@ class ClockFollower:
             interval = 60.0 / (self._timeline.bpm * PPQN) if self._timeline else 0.0
             if t - last_t > max(GAP_MIN_S, GAP_PULSES * interval):
                 self._forget()
+            elif self._timeline is not None and len(self._pulses) >= MIN_PULSES:
+                self._account_for_losses((t - last_t) / interval, self._timeline.beat_at(t) * PPQN - self.count)
         self._pulses.append((t, self.count))
         self.count += 1
         self._fit()
+
+    def _account_for_losses(self, gap: float, ahead: float) -> None:
+        """A pulse two or three intervals after the last, and as far behind the line, means pulses
+        were lost on the way (a starved JACK server drops some): count them, or beat 0 slides by a
+        pulse for each. If the next pulse then comes early by the line, they were only late (a
+        burst): undo. Twice in a row is no loss but a sudden slower tempo: undo, fit afresh.
+        (`gap`: since the last pulse, in intervals; `ahead`: where the line puts this pulse, in
+        pulses, minus the number it would get.)"""
+        if LOST_GAP <= gap < GAP_PULSES - 0.5 and LOST_AHEAD <= ahead:
+            if self._inferred > 0:  # again: the tempo dropped
+                self.count -= self._inferred
+                self.lost -= self._inferred
+                self._inferred = 0
+                self._forget()
+                return
+            lost = round(gap) - 1
+            self.count += lost
+            self.lost += lost
+            self._inferred = lost
+        elif ahead < -EARLY and self._inferred > 0:
+            t_prev, k_prev = self._pulses[-1]
+            self._pulses[-1] = (t_prev, k_prev - 1)
+            self.count -= 1
+            self.lost -= 1
+            self._inferred -= 1
+        else:
+            self._inferred = 0
 
     def _fit(self) -> None:
         n = len(self._pulses)

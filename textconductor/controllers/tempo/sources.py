@@ -104,8 +104,8 @@ class MidiClockSource:
     def _open(self) -> bool:
         try:
             names = list_midi_inputs(self.api)
-        except MidiUnavailable as e:
-            log.warning("MIDI unavailable: %s", e)
+        except MidiUnavailable as e:  # said by available() before start; then retried once a second
+            log.debug("MIDI unavailable: %s", e)
             return False
         name = resolve_port(self.want, names)
         if name is None:
@@ -127,7 +127,12 @@ class MidiClockSource:
         said = False
         while not self._stop.is_set():
             if self._rt is None:
-                if not self._open():
+                try:
+                    opened = self._open()
+                except (ImportError, OSError, RuntimeError, AttributeError) as e:  # rtmidi's SystemError is an OSError
+                    (log.debug if said else log.warning)("cannot open MIDI clock port %r: %s", self.want, e)
+                    said, opened = True, False
+                if not opened:
                     if not said:
                         log.info("no MIDI port %r yet; looking once a second", self.want)
                         said = True

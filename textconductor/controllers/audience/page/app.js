@@ -72,9 +72,11 @@
   // -- the puck, as the window draws it: styles on the circle, lines whose width is the weight --
   function frame() {
     const w = canvas.clientWidth, h = canvas.clientHeight;
-    return { cx: w / 2, cy: h / 2, r: Math.min(w, h) / 2 * 0.78 };
+    // labels along the spokes need room outside the circle when there are many styles (as the window's)
+    return { cx: w / 2, cy: h / 2, r: Math.min(w, h) / 2 * (styles.length >= 11 ? 0.64 : 0.78) };
   }
   function toScreen(x, y) { const f = frame(); return [f.cx + x * f.r, f.cy - y * f.r]; }
+  window.tcPuck = { toScreen: toScreen };  // for the browser test: where a puck position is on the canvas
 
   function draw() {
     const dpr = window.devicePixelRatio || 1, w = canvas.clientWidth, h = canvas.clientHeight;
