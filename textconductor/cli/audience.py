@@ -46,7 +46,8 @@ def cmd_audience(a: argparse.Namespace) -> int:
         raise UserError(str(e)) from None
     settings = AudienceSettings(host=host, port=port, allow=tuple(a.allow or ()), room=a.room or new_room_code(),
                                 max_phones=a.max_phones, stale_s=a.stale, allow_prime=a.allow_prime,
-                                move_rate=a.rate_limit, move_burst=max(a.rate_limit * 4 / 3, 1.0))
+                                move_rate=a.rate_limit, move_burst=max(a.rate_limit * 4 / 3, 1.0),
+                                crowd_hz=a.crowd_hz)
     engine = EngineConnection(engine_host, engine_port, subscribe=True)
     server = AudienceServer(settings, engine)
     engine.on_message = server.on_engine
@@ -111,6 +112,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds after which a silent phone stops counting (default 10)")
     p.add_argument("--rate-limit", type=positive_float, default=30.0,
                    help="messages a second each phone may send (default 30; the page sends 20)")
+    p.add_argument("--crowd-hz", type=positive_float, default=30.0,
+                   help="most /tc/crowd updates a second to the engine (default 30: a move is heard within "
+                        "33 ms; each is a line of the performance record, ~0.5 KB)")
     p.add_argument("--qr", metavar="FILE", help="also write the QR code to FILE (.png or .svg) for printing")
     p.add_argument("--no-terminal-qr", action="store_true", help="do not draw the QR code in the terminal")
     p.set_defaults(func=cmd_audience)
