@@ -120,6 +120,13 @@ def test_lost_pulses_do_not_move_beat_0_and_late_ones_are_not_lost():
     f = follow([t for k, t in enumerate(ideal) if k not in gone])
     assert f.lost == len(gone)
     assert f.timeline().beat_at(ideal[-1]) == pytest.approx(8 - 1 / PPQN, abs=0.005)
+    f = follow([t for k, t in enumerate(ideal) if k != 2])  # lost before there was a line to judge it by
+    assert f.lost == 1
+    assert f.timeline().beat_at(ideal[-1]) == pytest.approx(8 - 1 / PPQN, abs=0.005)
+    late = list(ideal)
+    late[1] = late[2] = ideal[3] - 0.0001  # and two late at the very start, in one burst
+    f = follow(sorted(late))
+    assert f.lost == 0 and f.timeline().beat_at(ideal[-1]) == pytest.approx(8 - 1 / PPQN, abs=0.005)
     late = list(ideal)
     late[60] = late[61] = ideal[62] - 0.0001  # two delivered late, together with the next (a burst)
     late[120] = ideal[121]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -234,3 +235,23 @@ def test_layout_is_not_marked_as_copying():
     text = " " * 10 + "\n" + "0" * 60 + "\nCAF\tZERO +1\n"  # the same run, and then text: marked from there
     got = [m for t, c in enumerate(text) if (m := marker.push(t, c)) is not None]
     assert got and got[0].end_tick == text.index("ZERO")  # 0, C, A, F, Z: the fifth visible character
+
+
+def test_the_engine_refuses_an_index_it_was_told_to_use_that_is_not_there(tiny_bank, tmp_path, capsys):
+    from textconductor.cli import main
+    code = main(["engine", "--checkpoints", *map(str, tiny_bank), "--index", str(tmp_path / "none"),
+                 "--port", "0", "--max-chars", "1", "--no-blocklist", "--no-oscquery", "--no-mdns"])
+    assert code == 2 and "no corpus index" in capsys.readouterr().err
+
+
+def test_the_provenance_bench_runs_on_a_tiny_bank(loop_bank, tmp_path):
+    from tests.engine.conftest import LOOP
+    from textconductor.engine.root import StyleSource
+    from textconductor.tools.bench_provenance import run
+    (tmp_path / "looper.txt").write_text("Chapter 1\n" + LOOP * 20)
+    build([tmp_path / "looper.txt"], tmp_path / "index")
+    out = run(tmp_path / "index", StyleSource(checkpoints=tuple(loop_bank)), ticks=120, active=1, min_span=28,
+              temperature=0.3)
+    assert "marking after it (incremental matcher)" in out and "copying case" in out
+    inside = int(re.search(r"(\d+) ticks inside a marked span", out).group(1))
+    assert inside > 0  # the looper copies its book: the marker saw it

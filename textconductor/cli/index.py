@@ -80,7 +80,7 @@ def cmd_bench_memorisation(a: argparse.Namespace) -> int:
 def cmd_bench_provenance(a: argparse.Namespace) -> int:
     from textconductor.cli.engine import style_source
     from textconductor.tools.bench_provenance import run
-    print(run(_index_folder(a), style_source(a), a.ticks, a.active, a.min_span, a.seed))
+    print(run(_index_folder(a), style_source(a), a.ticks, a.active, a.min_span, a.seed, a.temperature))
     return 0
 
 
@@ -109,4 +109,5 @@ def add_bench_parsers(bsub: argparse._SubParsersAction) -> None:
     p.add_argument("--active", type=positive_int, default=3, help="styles mixed (the first N of the bank)")
     p.add_argument("--min-span", type=positive_int, default=None, help="shortest span marked (default: the engine's)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=positive_float, help="the engine's temperature (default: its own)")
     p.set_defaults(func=cmd_bench_provenance)

@@ -222,8 +222,10 @@ def bucket_starts(text: np.ndarray) -> np.ndarray:
     one past the last: 65,537 entries. The text ends with a separator, whose one-byte suffix sorts
     first of all."""
     t = np.asarray(text, dtype=np.uint8)
-    pairs = (t[:-1].astype(np.int32) << 8) | t[1:]
-    counts = np.bincount(pairs, minlength=65536).astype(np.int64)
+    counts = np.zeros(65536, dtype=np.int64)
+    for a in range(0, max(len(t) - 1, 0), 1 << 22):  # in chunks: a whole-text pair array would be 190 MB
+        b = min(a + (1 << 22), len(t) - 1)
+        counts += np.bincount((t[a:b].astype(np.int32) << 8) | t[a + 1:b + 1], minlength=65536)
     return np.concatenate([[1], 1 + np.cumsum(counts)]).astype(np.int64)
 
 

@@ -10,6 +10,7 @@ on a shared machine the wall figure carries other processes' load.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -40,7 +41,8 @@ def _stats(xs: list[float]) -> str:
     return f"median {np.median(a):.0f} us, p99 {np.percentile(a, 99):.0f} us, max {a.max():.0f} us"
 
 
-def run(index: Path, source, ticks: int = 3000, active: int = 3, min_span: int | None = None, seed: int = 0) -> str:
+def run(index: Path, source, ticks: int = 3000, active: int = 3, min_span: int | None = None, seed: int = 0,
+        temperature: float | None = None) -> str:
     from textconductor.engine.root import Settings, build_conductor, open_bank
     min_span = min_span or DEFAULT_MIN_SPAN
     ix = CorpusIndex.open(index)
@@ -53,7 +55,10 @@ def run(index: Path, source, ticks: int = 3000, active: int = 3, min_span: int |
     # and searching from scratch, twice each (so neither always runs on the other's warm caches);
     # each lookup comes right after a step, as it would in the engine.
     for mode in ("incremental", "scratch", "scratch", "incremental"):
-        conductor = build_conductor(bank, names, Settings(rate=0.0, seed=seed, weights=weights))
+        settings = Settings(rate=0.0, seed=seed, weights=weights)
+        if temperature:
+            settings = dataclasses.replace(settings, temperature=temperature)
+        conductor = build_conductor(bank, names, settings)
         live = LiveProvenance(ix, lambda c=conductor: c.names, min_span)
         recent = bytearray()
         for _ in range(ticks):
@@ -89,7 +94,8 @@ def run(index: Path, source, ticks: int = 3000, active: int = 3, min_span: int |
     copy_scratch = (time.perf_counter() - t0) / (len(stretch) - min_span)
     text = "".join(conductor.history)[-ticks:]
     return "\n".join([
-        f"# bench provenance: 2 x {ticks:,} ticks of {', '.join(names[:active])} (seed {seed}), spans of "
+        f"# bench provenance: 2 x {ticks:,} ticks of {', '.join(names[:active])} (seed {seed}, "
+        f"T={conductor.params.temperature:g}), spans of "
         f"{min_span}+ chars, index {index} ({ix.n:,} chars, pages mapped in {warm_s:.2f} s)",
         f"engine step (conductor.tick): {_stats(step_w)}",
         f"marking after it (incremental matcher): {_stats(mark_w)}; CPU median "

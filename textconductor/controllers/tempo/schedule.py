@@ -62,7 +62,7 @@ class ClockFollower:
         self.running = True  # False between Stop and Start/Continue: pulses then move nothing
         self.pulses = 0  # received, for status lines
         self.ignored = 0  # pulses that did not fit (while stopped, tempo out of range)
-        self.lost = 0  # pulses inferred lost in transport (a gap of two or three intervals)
+        self.lost = 0  # pulses inferred lost in transport (a gap of two intervals or more, up to a beat)
         self._inferred = 0  # of them, at the last pulse (undone if it was a burst after all)
         self._timeline: Timeline | None = None
         self._bpm_hint: float | None = None  # the last tempo: believed from the first pulse after Start
@@ -110,7 +110,7 @@ class ClockFollower:
         self._fit()
 
     def _account_for_losses(self, gap: float, ahead: float) -> None:
-        """A pulse two or three intervals after the last, and as far behind the line, means pulses
+        """A pulse two or more intervals after the last, and as far behind the line, means pulses
         were lost on the way (a starved JACK server drops some): count them, or beat 0 slides by a
         pulse for each. If the next pulse then comes early by the line, they were only late (a
         burst): undo. Twice in a row is no loss but a sudden slower tempo: undo, fit afresh.
@@ -136,8 +136,33 @@ class ClockFollower:
         else:
             self._inferred = 0
 
+    def _recount_first(self) -> None:
+        """The first pulses have no line to be judged by: among them, a gap about twice the usual
+        (the median) is a lost pulse, unless the next follows at once (a late one, in a burst)."""
+        pulses = list(self._pulses)
+        gaps = [b[0] - a[0] for a, b in zip(pulses, pulses[1:], strict=False)]
+        usual = sorted(gaps)[len(gaps) // 2]
+        if usual <= 0:
+            return
+        shifts = []
+        for i, g in enumerate(gaps):
+            r = g / usual
+            late = i + 1 < len(gaps) and gaps[i + 1] < EARLY * usual
+            shifts.append(round(r) - 1 if LOST_GAP <= r < GAP_PULSES - 0.5 and abs(r - round(r)) < 0.25
+                          and not late else 0)
+        shift, out = 0, [pulses[0]]
+        for (t, k), sh in zip(pulses[1:], shifts, strict=True):
+            shift += sh
+            out.append((t, k + shift))
+        if shift:
+            self._pulses = deque(out, maxlen=self.fit_pulses)
+            self.count += shift
+            self.lost += shift
+
     def _fit(self) -> None:
         n = len(self._pulses)
+        if n == MIN_PULSES and self._timeline is None:
+            self._recount_first()
         if n < MIN_PULSES:
             if self._bpm_hint is not None:  # after Start: the downbeat on the first pulse, at the last tempo
                 t, k = self._pulses[-1]
