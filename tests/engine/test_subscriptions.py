@@ -87,12 +87,13 @@ def test_forty_vanished_clients_then_a_new_one_receives_ticks_within_a_second_of
     runner.start()
     ticks: list[float] = []
     late = None
+    vanished: list[socket.socket] = []
     try:
-        for _ in range(40):  # subscribe, then vanish without a word
+        for _ in range(40):  # subscribe, then vanish without a word (never read, never renew)
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.bind(("127.0.0.1", 0))
             s.sendto(message("/tc/subscribe", s.getsockname()[1]), eng.sock.address)
-            s.close()
+            vanished.append(s)  # held open only so that the new client cannot be given one of their ports
         deadline = time.monotonic() + 5
         while len(eng.subscribers) < MAX_SUBSCRIBERS and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -109,6 +110,8 @@ def test_forty_vanished_clients_then_a_new_one_receives_ticks_within_a_second_of
     finally:
         if late is not None:
             late.close()
+        for s in vanished:
+            s.close()
         eng.stop()
         runner.join(5)
         eng.sock.close()
