@@ -30,15 +30,12 @@ import numpy as np
 from textconductor import protocol
 from textconductor.protocol.charset import CHARS
 from textconductor.protocol.udp import serve
+from textconductor.tools.harness import free_udp_port
 
 NAMES = ["bible", "linux", "austen"]
 
 
-def free_port() -> int:
-    """A UDP port on 127.0.0.1 that was free when asked (another process may take it later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = free_udp_port  # the tests' name for it: a UDP port on 127.0.0.1 free when asked
 
 
 def subscriber_socket(timeout: float = 5.0) -> socket.socket:
@@ -205,6 +202,22 @@ class EngineProbe:
 
     def raw(self, data: bytes) -> None:
         self.sock.sendto(data, self.engine)
+
+    def wait_until_up(self, proc=None, timeout: float = 60.0, subscribe: bool = True) -> None:
+        """Ask an engine that is still starting (a few seconds) until its hello comes: with `subscribe`
+        by subscribing this probe, else by /tc/ping. `proc` (a Popen with a text stderr pipe, or no
+        pipe): fail at once with its stderr if the process has died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc is not None:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else f"engine exited {proc.returncode}"
+            if subscribe:
+                self.send("/tc/subscribe", self.port)
+            else:
+                self.send("/tc/ping")
+            if any(a == protocol.OUT_HELLO for a, _ in self.messages(0.3)):
+                return
+        raise AssertionError(f"the engine did not answer within {timeout:g} s")
 
     def messages(self, timeout: float = 0.5, at_most: float | None = None) -> Iterator[tuple[str, tuple]]:
         """(address, args) until nothing arrives for `timeout` s, or `at_most` s have passed (a

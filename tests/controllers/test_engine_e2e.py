@@ -16,6 +16,7 @@ from textconductor.controllers.autopilot import Autopilot
 from textconductor.controllers.midi import MidiController, Source
 from textconductor.controllers.osc_sink import OscSink
 from textconductor.controllers.puck import puck_weights
+from textconductor.tools.harness import engine_command, stop_process
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +32,10 @@ def two_styles(tiny_checkpoint, tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine_port(two_styles):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, two_styles),
-                             "--port", str(port), "--rate", "50", "--seed", "1", "--threads", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(engine_command("--port", port, "--rate", 50, "--seed", 1, "--threads", 1,
+                                           checkpoints=two_styles), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     yield port
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc)
 
 
 def test_midi_and_autopilot_drive_a_real_engine(engine_port):

@@ -26,6 +26,7 @@ from tests.fakes import RecordingSink, wait_for
 from textconductor.controllers.base import start_safely
 from textconductor.controllers.midi import MappingStore, MidiController, MidiUnavailable, Source, list_midi_inputs
 from textconductor.controllers.midi import ports as midi_ports
+from textconductor.tools.harness import stop_process
 
 STYLES = ["bible", "linux", "austen"]
 
@@ -203,12 +204,7 @@ def jack_server():
             pytest.skip(f"jackd could not start here: {proc.stderr.read().decode(errors='replace')[-300:]}")
         yield backend
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)  # a polite shutdown releases the server's registry slot
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc, 5)  # a polite shutdown releases the server's registry slot
         if old is None:
             os.environ.pop("JACK_DEFAULT_SERVER", None)
         else:

@@ -27,20 +27,18 @@ from textconductor.protocol import OUT_STATUS, OUT_TICK, Status, Tick, unpack
 from textconductor.protocol.charset import CHAR_TO_INDEX
 from textconductor.protocol.client import EngineConnection
 from textconductor.tools.bench_tempo import MidiClockSender
+from textconductor.tools.harness import engine_command, stop_process
 
 
 @pytest.fixture(scope="module")
 def engine_proc(tmp_path_factory):
     import subprocess
-    import sys
     bank = make_bank(tmp_path_factory.mktemp("tempo-bank"), ["alpha", "beta"], hidden=16, layers=1)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, bank),
-                             "--port", str(port), "--rate", "4", "--seed", "1", "--threads", "1"],
+    proc = subprocess.Popen(engine_command("--port", port, "--rate", 4, "--seed", 1, "--threads", 1, checkpoints=bank),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     yield port
-    proc.terminate()
-    proc.wait(20)
+    stop_process(proc, 20)
 
 
 def tick_times(probe: EngineProbe, seconds: float) -> tuple[list[float], list[Status]]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ import torch
 from tests.fakes import EngineProbe, free_port
 from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.model.checkpoint import CheckpointMeta, save_checkpoint
+from textconductor.tools.harness import engine_command, stop_process
 
 STYLES = ["alpha", "beta", "gamma"]
 
@@ -40,27 +39,15 @@ def tiny_bank(tmp_path_factory) -> list[Path]:
 def engine(tiny_bank):
     """A real `textconductor engine` process; yields (process, port)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
-                             "--port", str(port), "--rate", "200", "--seed", "1"],
+    proc = subprocess.Popen(engine_command("--port", port, "--rate", 200, "--seed", 1, checkpoints=tiny_bank),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     probe = EngineProbe(port)
-    deadline = time.monotonic() + 60
     try:
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read()
-            probe.send("/tc/ping")
-            if any(a == "/tc/hello" for a, _ in probe.messages(0.3)):
-                break
-        else:
-            raise AssertionError("engine did not answer /tc/ping")
+        probe.wait_until_up(proc, subscribe=False)
         yield proc, port
     finally:
         probe.close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import threading
 import time
 
@@ -22,6 +21,7 @@ from textconductor.engine.runner import Engine
 from textconductor.engine.server import EngineSocket
 from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.protocol import Params, message
+from textconductor.tools.harness import engine_command
 
 
 @pytest.fixture
@@ -100,17 +100,12 @@ def test_a_clocked_performance_replays_exactly(tiny_bank, tmp_path):
     the record holds the events at their ticks and the text, and replay regenerates every character."""
     record = tmp_path / "clocked.jsonl"
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
-                             "--port", str(port), "--rate", "30", "--seed", "3", "--threads", "1",
-                             "--record", str(record)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(engine_command("--port", port, "--rate", 30, "--seed", 3, "--threads", 1,
+                                           "--record", record, checkpoints=tiny_bank),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     probe = EngineProbe(port)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the engine takes a few seconds to start: ask until it answers
-            assert proc.poll() is None, proc.stderr.read()
-            probe.send("/tc/subscribe", probe.port)
-            if any(a == "/tc/hello" for a, _ in probe.messages(0.3)):
-                break
+        probe.wait_until_up(proc)  # the engine takes a few seconds to start: ask until it answers
         probe.send("/tc/advance", 0)
         for k in range(12):
             probe.send("/tc/advance", 1 + k % 3)

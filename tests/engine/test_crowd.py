@@ -18,6 +18,7 @@ from textconductor.engine import snapshot
 from textconductor.engine.crowd import combine
 from textconductor.engine.record import read_record
 from textconductor.protocol import Command, CrowdState, decode_output
+from textconductor.tools.harness import engine_command
 
 N = 5
 weights = arrays(np.float64, N, elements=st.floats(0, 1)).filter(lambda w: w.sum() > 1e-3).map(lambda w: w / w.sum())
@@ -102,14 +103,11 @@ def test_live_engine_records_the_crowd_and_replays_exactly(tiny_bank, tmp_path):
     """A real engine process: /tc/crowd and /tc/crowd_mode over UDP act at once, /tc/crowd_state
     reports them, /tc/crowd_points is relayed, the record replays the same text, bad ones are counted."""
     record, port = tmp_path / "perf.jsonl", free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
-                             "--port", str(port), "--rate", "150", "--seed", "4", "--record", str(record)],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(engine_command("--port", port, "--rate", 150, "--seed", 4, "--record", record,
+                                           checkpoints=tiny_bank), stderr=subprocess.DEVNULL)
     c = EngineProbe(port)
     try:
-        deadline = time.monotonic() + 60
-        while not any(a == "/tc/hello" for a, _ in c.messages(0.3)) and time.monotonic() < deadline:
-            c.send("/tc/subscribe", c.port)
+        c.wait_until_up()
         c.send("/tc/crowd", 0.0, 0.0, 1.0)
         c.send("/tc/crowd_mode", "crowd")
         tick = c.wait_for("/tc/tick", lambda a: decode_output("/tc/tick", a).weights[2] > 0.99)

@@ -13,14 +13,14 @@ from tests.engine.conftest import LOOP
 from tests.fakes import EngineProbe, free_port
 from textconductor.engine.record import read_record
 from textconductor.protocol import OUT_GUARDED, OUT_GUARDS, OUT_PRIMED, OUT_TICK, Guards
+from textconductor.tools.harness import engine_command
 
 
 def test_guards_live_and_the_performance_replays_exactly(loop_bank, tmp_path):
     record, blocklist, port = tmp_path / "perf.jsonl", tmp_path / "blocklist.txt", free_port()
     blocklist.write_text("# nothing the looper writes yet\nklmno\n")
-    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, loop_bank),
-                             "--port", str(port), "--rate", "200", "--seed", "5", "--temperature", "0.3",
-                             "--record", str(record), "--blocklist", str(blocklist)],
+    proc = subprocess.Popen(engine_command("--port", port, "--rate", 200, "--seed", 5, "--temperature", 0.3,
+                                           "--record", record, "--blocklist", blocklist, checkpoints=loop_bank),
                             stderr=subprocess.DEVNULL)
     c = EngineProbe(port)
     seen: dict[str, list] = {OUT_GUARDS: [], OUT_GUARDED: [], OUT_PRIMED: [], OUT_TICK: []}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 import torch
 
 from tests.engine.conftest import make_bank
-from tests.fakes import wait_for
+from tests.fakes import EngineProbe, free_port, wait_for
 from textconductor.engine.bank import SPARE_SLOTS, Bank, BankError
 from textconductor.engine.conductor import Conductor
 from textconductor.engine.hotload import HotLoader, StylesWatch, join
@@ -188,3 +191,25 @@ def test_replay_grows_the_bank_at_the_recorded_tick(folders, tmp_path):
         _stop(eng, th)
     r = replay(record)
     assert r.first_mismatch is None and r.ticks > 150
+
+
+def test_engine_command_watches_its_styles_folder(folders, tmp_path):
+    """`engine --styles-dir DIR --watch-styles`: the folder's styles join by themselves, and one
+    written later (as `learn` writes it) joins too."""
+    paths, styles = folders
+    (styles / "alpha.safetensors").unlink()
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, paths),
+                             "--port", str(port), "--rate", "50", "--styles-dir", str(styles), "--watch-styles",
+                             "--no-blocklist"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TEXTCONDUCTOR_DATA": str(tmp_path / "data")})
+    probe = EngineProbe(port)
+    try:
+        probe.wait_until_up(proc)
+        probe.wait_hello(lambda h: h.names == ["alpha", "beta", "gamma", "house"])
+        make_bank(styles, names=["later"])
+        probe.wait_hello(lambda h: h.names[-1] == "later")
+    finally:
+        probe.close()
+        proc.terminate()
+        proc.wait(10)

@@ -10,6 +10,7 @@ import pytest
 from tests.engine.conftest import STYLES
 from tests.fakes import EngineProbe, free_port
 from textconductor.protocol import Hello, Params, Status, Tick, bundle, message
+from textconductor.tools.harness import engine_command
 
 
 def ticks(client, n, timeout=20.0):
@@ -126,19 +127,13 @@ def test_ten_thousand_hostile_packets_are_counted_and_harmless(client):
 def test_listen_with_allow_list_drops_other_hosts(tiny_bank):
     import socket
     import subprocess
-    import sys
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
-                             "--listen", "0.0.0.0", "--allow", "127.0.0.3", "--port", str(port), "--rate", "50"],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(engine_command("--listen", "0.0.0.0", "--allow", "127.0.0.3", "--port", port, "--rate", 50,
+                                           checkpoints=tiny_bank), stderr=subprocess.DEVNULL)
     local = EngineProbe(port)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            local.send("/tc/subscribe", local.port)
-            if any(a == "/tc/hello" for a, _ in local.messages(0.3)):
-                break
+        local.wait_until_up()
         stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         stranger.bind(("127.0.0.2", 0))
         friend = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

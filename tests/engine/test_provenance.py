@@ -12,17 +12,15 @@ from hypothesis import strategies as st
 
 from tests.fakes import subscriber_socket
 from textconductor import protocol
-from textconductor.engine.provenance import (
+from textconductor.engine.provenance import Marker, Matcher, open_live
+from textconductor.engine.suffix_index import (
     BUCKETS,
     MANIFEST,
     SA,
     TEXT,
     CorpusIndex,
     CorpusIndexError,
-    Marker,
-    Matcher,
     bucket_starts,
-    open_live,
 )
 from textconductor.protocol.messages import OUT_VERBATIM, Verbatim, decode_output
 from textconductor.tools.corpus_index import build, in_memory, join, suffix_array

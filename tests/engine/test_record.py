@@ -10,6 +10,7 @@ import pytest
 from tests.fakes import EngineProbe, free_port
 from textconductor.engine.record import read_record
 from textconductor.errors import UserError
+from textconductor.tools.harness import engine_command
 
 
 def cli(*args, timeout=120):
@@ -19,14 +20,11 @@ def cli(*args, timeout=120):
 
 def test_live_performance_replays_exactly(tiny_bank, tmp_path):
     record, port = tmp_path / "perf.jsonl", free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, tiny_bank),
-                             "--port", str(port), "--rate", "150", "--seed", "9", "--record", str(record)],
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(engine_command("--port", port, "--rate", 150, "--seed", 9, "--record", record,
+                                           checkpoints=tiny_bank), stderr=subprocess.DEVNULL)
     c = EngineProbe(port)
     try:
-        deadline = time.monotonic() + 60
-        while not any(a == "/tc/hello" for a, _ in c.messages(0.3)) and time.monotonic() < deadline:
-            c.send("/tc/subscribe", c.port)
+        c.wait_until_up()
         script = [("/tc/weights", 0.5, 0.5, 0.0), ("/style/gamma", 1.0), ("/tc/temperature", 0.6),
                   ("/tc/prime", "And it was so.\n\n"), ("/tc/mix", "product"), ("/tc/enable", "alpha", 0),
                   ("/tc/pause",), ("/tc/resume",), ("/tc/weight", "beta", 0.0)]

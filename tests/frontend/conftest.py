@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.fakes import EngineProbe, FakeEngine, free_port  # noqa: E402
+from textconductor.tools.harness import engine_command, stop_process  # noqa: E402
 
 STYLES = ["psalm", "code", "verse"]
 
@@ -51,8 +51,8 @@ class Engine:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Engine:
-        cmd = [sys.executable, "-m", "textconductor", "engine", "--checkpoints", *map(str, self.files),
-               "--port", str(self.port), "--seed", "3", "--rate", str(self.rate), "--weights", "psalm=1"]
+        cmd = engine_command("--port", self.port, "--seed", 3, "--rate", self.rate, "--weights", "psalm=1",
+                             checkpoints=self.files)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         return self
 
@@ -63,11 +63,7 @@ class Engine:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            stop_process(self.proc)
 
 
 @pytest.fixture(scope="module")

@@ -58,7 +58,8 @@ def _scores(model, kept, rejected):
 def test_learn_raises_kept_lowers_rejected_and_stays_near_the_origin(toy):
     origin, kept, rejected, hk, hr = toy
     own = passages(sample_batch(origin, 16, 80, temperature=1.0, seed=5))  # what the origin writes
-    cfg = HouseConfig(steps=40, batch=8, seq_len=96, lr=3e-3, kl=0.5, negatives=1.0, beta=10.0, warmup_steps=5)
+    cfg = HouseConfig(steps=40, batch=8, seq_len=96, lr=3e-3, kl=0.5, replay=0.0, negatives=1.0, beta=10.0,
+                      warmup_steps=5)
     house = learn(kept, rejected, origin, cfg, progress_bar=False).model
     ok0, or0 = _scores(origin, hk, hr)
     ok1, or1 = _scores(house, hk, hr)
@@ -75,7 +76,7 @@ def test_learn_raises_kept_lowers_rejected_and_stays_near_the_origin(toy):
 
 def test_negatives_widen_the_gap_beyond_likelihood_alone(toy):
     origin, kept, rejected, hk, hr = toy
-    base = HouseConfig(steps=30, batch=8, seq_len=96, lr=3e-3, kl=0.5, warmup_steps=5)
+    base = HouseConfig(steps=30, batch=8, seq_len=96, lr=3e-3, kl=0.5, replay=0.0, warmup_steps=5)
     plain = learn(kept, rejected, origin, HouseConfig(**{**base.__dict__, "negatives": 0.0}), progress_bar=False).model
     dpo = learn(kept, rejected, origin, HouseConfig(**{**base.__dict__, "negatives": 2.0}), progress_bar=False).model
     gap = [np.subtract(*(s.mean() for s in _scores(m, hk, hr))) for m in (plain, dpo)]
@@ -125,3 +126,18 @@ def test_learn_command_refuses_a_name_that_cannot_be_loaded(tmp_path, capsys):
     _record(tmp_path / "perf.jsonl", ["the cat"], [])
     assert main(["learn", str(tmp_path / "perf.jsonl"), "--name", "../house"]) == 2
     assert "--name" in capsys.readouterr().err
+
+
+def test_replay_of_the_origin_text_keeps_it_likelier_than_no_leash(toy):
+    origin, kept, rejected, _, _ = toy
+    rng = np.random.default_rng(7)
+    corpus = "\n".join(_kept(rng, 300) + _rejected(rng, 300))  # the kind of text the origin learnt from
+    text = passages([corpus])[0]
+    probe = passages([corpus[i:i + 120] for i in range(0, 6000, 400)])
+    cfg = HouseConfig(steps=30, batch=8, seq_len=96, lr=3e-3, kl=0.0, replay=0.0, negatives=0.0, warmup_steps=5)
+    loose = learn(kept, rejected, origin, cfg, progress_bar=False).model
+    leashed = learn(kept, rejected, origin, HouseConfig(**{**cfg.__dict__, "replay": 0.5}), text,
+                    progress_bar=False).model
+    assert mean_logp(leashed, probe).mean() > mean_logp(loose, probe).mean()
+    with pytest.raises(TrainError, match="replay needs"):
+        learn(kept, rejected, origin, HouseConfig(**{**cfg.__dict__, "replay": 0.5}), None, progress_bar=False)

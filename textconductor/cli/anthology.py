@@ -1,26 +1,16 @@
 """`textconductor anthology RECORD...`: the passages a performer kept, as Markdown or printable HTML.
 
 The rendering lives in `textconductor.tools.anthology` (pure: marks in, text out); this module only
-wires arguments. `tick_span` is also the type of `replay --passage START:END`, the command every
-passage of an anthology names to regenerate itself from its record.
+wires arguments. Every passage of an anthology names `replay RECORD --passage START:END` (its type,
+`args.tick_span`) to regenerate itself from its record.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-
-def tick_span(s: str) -> tuple[int, int]:
-    """START:END, whole ticks with 0 <= START < END (END exclusive)."""
-    try:
-        a, b = (int(x) for x in s.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected START:END (whole ticks), got {s!r}") from None
-    if not 0 <= a < b:
-        raise argparse.ArgumentTypeError(f"must be START:END with 0 <= START < END, got {s}")
-    return a, b
+from textconductor.cli.args import write_output
 
 
 def cmd_anthology(a: argparse.Namespace) -> int:
@@ -28,11 +18,7 @@ def cmd_anthology(a: argparse.Namespace) -> int:
     from textconductor.tools.anthology import render
     kinds = ("keep", "reject") if a.rejected else ("keep",)
     marks = [m for m in read_marks([Path(p) for p in a.records]) if m.kind in kinds]
-    text = render(marks, a.format, records=[Path(p) for p in a.records])
-    if a.out:
-        Path(a.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_output(render(marks, a.format, records=[Path(p) for p in a.records]), a.out)
     return 0
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from textconductor.errors import UserError
@@ -84,3 +86,22 @@ def name_weight(s: str) -> tuple[str, float]:
         return name, float(w)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected NAME=WEIGHT, got {s!r}") from None
+
+
+def tick_span(s: str) -> tuple[int, int]:
+    """START:END, whole ticks with 0 <= START < END (END exclusive)."""
+    try:
+        a, b = (int(x) for x in s.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:END (whole ticks), got {s!r}") from None
+    if not 0 <= a < b:
+        raise argparse.ArgumentTypeError(f"must be START:END with 0 <= START < END, got {s}")
+    return a, b
+
+
+def write_output(text: str, out: str | None) -> None:
+    """A command's text output: into the file `--out FILE` names (UTF-8), else to standard output."""
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)

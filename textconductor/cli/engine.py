@@ -14,7 +14,6 @@ import sys
 import threading
 from pathlib import Path
 
-from textconductor.cli.anthology import tick_span
 from textconductor.cli.args import (
     UsageError,
     add_device,
@@ -22,7 +21,9 @@ from textconductor.cli.args import (
     host_port,
     name_weight,
     positive_int,
+    tick_span,
     udp_port,
+    write_output,
 )
 from textconductor.errors import UserError
 from textconductor.protocol import DEFAULT_HOST, DEFAULT_PORT, MIX_MODES
@@ -254,11 +255,7 @@ def _recorded(path: Path) -> dict[int, str]:
 def cmd_export(a: argparse.Namespace) -> int:
     from textconductor.assets import load_styles
     from textconductor.engine.replay import export
-    text = export(Path(a.record), a.format, {k: v.display for k, v in load_styles().items()})
-    if a.out:
-        Path(a.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_output(export(Path(a.record), a.format, {k: v.display for k, v in load_styles().items()}), a.out)
     return 0
 
 

@@ -10,10 +10,13 @@ the styles folder, where a running engine loads it with `/tc/load NAME` (or by i
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from textconductor.cli.args import UsageError, fraction, positive_int
 from textconductor.training.config import HouseConfig
+
+log = logging.getLogger(__name__)
 
 
 def _origin(ref: str | None, kept_weights: dict[str, float]) -> Path:
@@ -58,10 +61,12 @@ def cmd_learn(a: argparse.Namespace) -> int:
                 weights[s] = weights.get(s, 0.0) + w * len(m.text)
     origin_path = _origin(a.origin, weights)
     origin, origin_meta = load_checkpoint(origin_path)
-    cfg = HouseConfig(name=a.name, steps=a.steps, kl=a.kl, replay=a.replay, negatives=a.negatives, seed=a.seed)
     replay_text = load_corpus(a.corpus).train if a.corpus else None
-    if cfg.replay > 0 and replay_text is None:
-        raise UsageError("--replay needs --corpus FILE (the origin's training text)")
+    replay = a.replay if replay_text is not None else 0.0
+    if replay_text is None and a.replay > 0:
+        log.warning("no --corpus: learning without replay of the origin's text, leashed by KL alone "
+                    "(measured: it forgets more of its author; docs/models.md)")
+    cfg = HouseConfig(name=a.name, steps=a.steps, kl=a.kl, replay=replay, negatives=a.negatives, seed=a.seed)
     print(f"learning {a.name} from {origin_meta.name} ({origin_path}): {len(kept)} kept, "
           f"{len(rejected)} rejected passage(s) in {len(a.records)} record(s)")
     result = learn(kept, rejected, origin, cfg, replay_text, progress_bar=not a.no_progress)
@@ -105,8 +110,8 @@ def add_bench_parsers(bsub: argparse._SubParsersAction) -> None:
     lb.add_argument("--samples", type=positive_int, default=240, help="origin samples for the curator to label")
     lb.add_argument("--steps", type=positive_int, default=HouseConfig.steps, help="learn steps per variant")
     lb.add_argument("--seeds", type=positive_int, default=3, help="training seeds per variant")
-    lb.add_argument("--variants", nargs="+", default=["nll", "kl", "replay", "kl+dpo"],
-                    help="objectives to compare: nll, kl, replay, dpo joined with +")
+    lb.add_argument("--variants", nargs="+", default=["nll", "kl", "replay", "kl+dpo", "kl=2+replay=0.5+dpo"],
+                    help="objectives to compare: nll, kl, replay, dpo, lr joined with +, each optionally =VALUE")
     lb.add_argument("--work", help="keep samples and labels here")
     lb.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     lb.set_defaults(func=cmd_bench_learn)
@@ -124,11 +129,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "most in the kept passages)")
     p.add_argument("--out", metavar="DIR", help="folder to write NAME.safetensors into (default: the styles folder "
                                                 "in the user data dir)")
-    p.add_argument("--corpus", metavar="FILE", help="the origin's corpus: replay and held-out bits/char")
+    p.add_argument("--corpus", metavar="FILE",
+                   help="the origin's training text: replayed to keep the house near its author, and its "
+                        "held-out bits/char reported (recommended)")
     p.add_argument("--steps", type=positive_int, default=HouseConfig.steps)
     p.add_argument("--kl", type=float, default=HouseConfig.kl, help="weight of KL(origin || house)")
     p.add_argument("--replay", type=fraction, default=HouseConfig.replay,
-                   help="share of each batch from --corpus (default 0)")
+                   help=f"share of each batch read from --corpus (default {HouseConfig.replay:g}; 0 without --corpus)")
     p.add_argument("--negatives", type=float, default=HouseConfig.negatives,
                    help="weight of the DPO term on rejected passages (0: ignore them)")
     p.add_argument("--seed", type=int, default=HouseConfig.seed)

@@ -83,8 +83,7 @@ def cmd_notes_out(a: argparse.Namespace) -> int:
     port = None
     try:
         if a.virtual is not None:
-            from textconductor.controllers.midi.ports import _backend
-            port = _backend(a.midi_api).open_output(a.virtual, virtual=True)
+            port = open_output(a.midi_api, a.virtual, virtual=True)
         elif a.midi is not None:
             names = list_midi_outputs(a.midi_api)
             name = resolve_port(_port_arg(a.midi) if a.midi else None, names)

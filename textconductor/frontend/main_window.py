@@ -9,16 +9,16 @@ Rendering is decoupled from arrival (`stream.TickStream`): ticks are queued as t
 at the display rate appends the queued text and draws the bars of the latest tick only.
 
 The pieces live apart: widgets and layout (`window_widgets`), shortcuts and the View menu
-(`window_actions`), the stylesheet, the output window, bar colouring (`bar_colours`) and the
-controllers' menus (`controller_hub`, `midi_menu`). This module wires them together.
+(`window_actions`), the stylesheet, the output window, bar colouring (`bar_colours`), the
+controllers' menus (`controller_hub`, `midi_menu`) and the `ControlSink` side with the performer's
+state as read off the window (`window_sink`). This module wires them together.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -29,7 +29,7 @@ from textconductor.frontend.burn_in_shift import BurnInShift
 from textconductor.frontend.controller_api import WindowControllers
 from textconductor.frontend.controller_hub import ControllerHub, HubParts
 from textconductor.frontend.crowd import attach_crowd
-from textconductor.frontend.curation import MARK_CONTROLS, Curation
+from textconductor.frontend.curation import Curation
 from textconductor.frontend.guard_panel import GuardView
 from textconductor.frontend.link import EngineLink
 from textconductor.frontend.output_window import OutputWindow
@@ -51,21 +51,13 @@ from textconductor.frontend.stream import TickStream
 from textconductor.frontend.stylesheet import stylesheet
 from textconductor.frontend.theme import StyleLook, Theme
 from textconductor.frontend.window_actions import build_view_menu, install_shortcuts
+from textconductor.frontend.window_sink import Invoker, WindowSink
 from textconductor.frontend.window_widgets import build_layout, make_widgets
 
 log = logging.getLogger(__name__)
 
-class _Invoker(QObject):
-    """Runs callables on the GUI thread: controllers may call the ControlSink from their own threads."""
 
-    call = Signal(object)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.call.connect(lambda f: f(), Qt.ConnectionType.QueuedConnection)
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowSink, QMainWindow):
     """The instrument. Implements `textconductor.controllers.base.ControlSink`.
 
     `controllers`: what the top layer injected (MIDI, autopilot, hands); without them the window has
@@ -109,7 +101,7 @@ class MainWindow(QMainWindow):
         self.burn_in = BurnInShift(self.text, self, BurnInSettings.from_screen(theme.screen))
         self.status.show_online(False, f"{link.host}:{link.port}", theme.colours)
 
-        self._invoker = _Invoker()
+        self._invoker = Invoker()
         self._render_timer = QTimer(self)
         self._render_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._render_timer.setInterval(max(1, round(1000 / float(theme.render.get("fps", 60)))))
@@ -184,47 +176,6 @@ class MainWindow(QMainWindow):
         """Harnesses (the UI bench, the soak) drive `render_frame` themselves."""
         self._render_timer.stop()
 
-    # -- the performer's state, as the panels and tests read it --------------------------------
-    @property
-    def names(self) -> list[str]:
-        return self.performer.names
-
-    @property
-    def weights(self) -> dict[str, float]:
-        return self.performer.weights
-
-    @property
-    def enabled(self) -> dict[str, bool]:
-        return self.performer.enabled
-
-    @property
-    def params(self) -> protocol.Params:
-        return self.performer.params
-
-    @property
-    def paused(self) -> bool:
-        return self.performer.paused
-
-    @property
-    def presets(self) -> PresetStore:
-        return self.performer.presets
-
-    @property
-    def morph_seconds(self) -> float:
-        return self.performer.morph_seconds
-
-    @morph_seconds.setter
-    def morph_seconds(self, seconds: float) -> None:
-        self.performer.morph_seconds = float(seconds)
-
-    @property
-    def morphing(self) -> bool:
-        return self.performer.morphing
-
-    @property
-    def ticks_received(self) -> int:
-        return self.stream.ticks_received
-
     def _style_label(self, name: str) -> str:
         look = self.looks.get(name)
         return look.display if look else name
@@ -242,53 +193,6 @@ class MainWindow(QMainWindow):
             self.controls.prime_edit.setFocus()
             return
         super().keyPressEvent(e)
-
-    # -- ControlSink ---------------------------------------------------------------------------
-    def _gui(self, fn: Callable[[], None]) -> bool:
-        """True if we are on the GUI thread; otherwise queue fn there and return False."""
-        if QThread.currentThread() is self.thread():
-            return True
-        self._invoker.call.emit(fn)
-        return False
-
-    def set_weights(self, weights: Mapping[str, float]) -> None:
-        """Set these styles' raw weights (0..1) by name; styles not named keep theirs."""
-        if self._gui(lambda: self.set_weights(dict(weights))):
-            self.performer.set_weights({n: v for n, v in weights.items() if n in self.weights}, move_puck=True)
-
-    def set_puck(self, x: float, y: float) -> None:
-        """Move the puck (circle units, y up): the enabled styles get its normalised weights."""
-        if not self._gui(lambda: self.set_puck(x, y)):
-            return
-        names = self.enabled_styles()
-        w = self.puck.set_puck(float(x), float(y))
-        self.performer.set_weights(dict(zip(names, (float(v) for v in w), strict=True)), move_puck=False)
-
-    def enabled_styles(self) -> list[str]:
-        return self.performer.enabled_styles()
-
-    def control(self, name: str, value: float | str | None = None) -> None:
-        """One of controllers.base.CONTROLS."""
-        if self._gui(lambda: self.control(name, value)):
-            if name in MARK_CONTROLS:
-                self.curation.mark(name)  # the selection if there is one
-            else:
-                self.performer.control(name, value)
-
-    def set_enabled(self, name: str, on: bool) -> None:
-        self.performer.set_enabled(name, on)
-
-    def prime(self, text: str) -> None:
-        self.performer.prime(text)
-
-    def save_preset(self, slot: int) -> None:
-        self.performer.save_preset(slot)
-
-    def recall_preset(self, slot: int) -> None:
-        self.performer.recall_preset(slot)
-
-    def send_weights(self) -> None:
-        self.performer.send_weights()
 
     def _morph_tick(self) -> None:
         if not self.performer.morphing:

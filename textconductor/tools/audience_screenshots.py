@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from textconductor.errors import UserError
+from textconductor.tools.harness import stop_process
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +26,9 @@ ROOM_STYLES = ("bible", "austen", "sherlock", "linux")  # a room with a taste
 
 def take(out_dir: Path, seconds: float = 25.0) -> list[Path]:
     from textconductor.tools import bench_audience as ba
+    from textconductor.tools.harness import free_udp_port
     from textconductor.tools.phone_browser import missing, phone_browser, touch_drag
-    from textconductor.tools.screenshots import free_udp_port, start_engine
+    from textconductor.tools.screenshots import start_engine
     if missing():
         raise UserError(f"no headless Chromium here: {missing()}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -56,11 +58,7 @@ def take(out_dir: Path, seconds: float = 25.0) -> list[Path]:
         return [phone, window]
     finally:
         for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+            stop_process(p)
 
 
 def _phone_shot(path: Path, url: str, names: list[str], phone_browser, touch_drag) -> Path:

@@ -57,12 +57,12 @@ def real_word_share(passage: str, vocab: frozenset[str]) -> float:
     return sum(w in vocab for w in words) / len(words)
 
 
-REPLAY = 0.25  # the share a bare `replay` part reads from the origin's corpus
+BARE = {"kl": 0.5, "replay": 0.25, "dpo": 1.0}  # a part named without a value (the docs' table uses these)
 
 
 def _variant(name: str, steps: int, seed: int):
     """A HouseConfig from a variant name: parts joined by +, each `nll`, `kl`, `replay`, `dpo` (at
-    the defaults) or with a value (`kl=2`, `replay=0.5`, `dpo=2`, `lr=5e-4`); nll is always on."""
+    BARE's weights) or with a value (`kl=2`, `replay=0.5`, `dpo=2`, `lr=5e-4`); nll is always on."""
     from textconductor.training.config import HouseConfig
     given: dict[str, float] = {}
     for part in name.split("+"):
@@ -70,8 +70,7 @@ def _variant(name: str, steps: int, seed: int):
         if key not in ("nll", "kl", "replay", "dpo", "lr"):
             raise UserError(f"--variants: unknown part {part!r} (use nll, kl, replay, dpo, lr, e.g. kl=2+dpo)")
         try:
-            given[key] = float(value) if value else {"kl": HouseConfig.kl, "replay": REPLAY,
-                                                     "dpo": HouseConfig.negatives}.get(key, 0.0)
+            given[key] = float(value) if value else BARE.get(key, 0.0)
         except ValueError:
             raise UserError(f"--variants: {part!r} needs a number after =") from None
     return HouseConfig(steps=steps, seed=seed, kl=given.get("kl", 0.0), replay=given.get("replay", 0.0),

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from textconductor.engine.provenance import CorpusIndex, Matcher, informative
+from textconductor.engine.provenance import Matcher, informative
+from textconductor.engine.suffix_index import CorpusIndex
 from textconductor.tools.corpus_index import in_memory
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from textconductor.engine.provenance import DEFAULT_MIN_SPAN, CorpusIndex, LiveProvenance, Matcher
+from textconductor.engine.provenance import DEFAULT_MIN_SPAN, LiveProvenance, Matcher
+from textconductor.engine.suffix_index import CorpusIndex
 
 SCRATCH_WINDOW = 256
 

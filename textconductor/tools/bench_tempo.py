@@ -29,7 +29,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from textconductor.controllers.tempo.schedule import PPQN
 from textconductor.controllers.tempo.sources import MidiClockSource, TimerSource
 from textconductor.protocol import OUT_STATUS, OUT_TICK, Status, message, unpack
 from textconductor.protocol.client import EngineConnection
+from textconductor.tools.harness import engine_command, free_udp_port, stop_process
 
 log = logging.getLogger(__name__)
 
@@ -179,11 +179,9 @@ def start_jack() -> tuple[subprocess.Popen | None, str]:
 
 
 def start_engine(listener: Listener, rate: float, bank: str | None) -> tuple[subprocess.Popen, int]:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "textconductor", "engine", "--port", str(port), "--rate", f"{rate:g}",
-           "--seed", "1", "--threads", "1", "--subscribe", f"127.0.0.1:{listener.port}", "--no-blocklist"]
+    port = free_udp_port()
+    cmd = engine_command("--port", port, "--rate", f"{rate:g}", "--seed", 1, "--threads", 1,
+                         "--subscribe", f"127.0.0.1:{listener.port}", "--no-blocklist")
     if bank:
         cmd += ["--bank", bank]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), port
@@ -235,11 +233,7 @@ def bench_tempo(bpm: float = 120.0, chars_per_beat: float = 4.0, seconds: float 
             notes.append("MIDI clock: a virtual JACK port, dummy driver at 48 kHz with 128-frame periods (2.7 ms)")
     finally:
         conn.close()
-        engine.terminate()
-        try:
-            engine.wait(10)
-        except subprocess.TimeoutExpired:
-            engine.kill()
+        stop_process(engine)
         listener.close()
         if jack is not None:
             jack.terminate()

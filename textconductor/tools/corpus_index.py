@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textconductor.engine.provenance import (
+from textconductor.engine.suffix_index import (
     BUCKETS,
     FORMAT,
     MANIFEST,

@@ -14,7 +14,6 @@ default window and the output window: their own part of the screen).
 from __future__ import annotations
 
 import logging
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from textconductor.cli.window_controllers import real_controllers
 from textconductor.errors import UserError
 from textconductor.frontend.app import build_window, qapp, show_window
+from textconductor.tools.harness import engine_command, free_udp_port, stop_process
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,9 @@ _MODE_OF = {"default": "default", "output-window": "default", "talk": "talk", "t
 def start_engine(checkpoints: list[str], port: int, seed: int = 1, rate: float = 30.0,
                  extra: list[str] | None = None) -> subprocess.Popen:
     """`textconductor engine` in a subprocess (the frontend process itself stays torch-free)."""
-    cmd = [sys.executable, "-m", "textconductor", "engine", "--checkpoints", *checkpoints, "--port", str(port),
-           "--seed", str(seed), "--rate", str(rate), *(extra or [])]
+    cmd = engine_command("--port", port, "--seed", seed, "--rate", rate, *(extra or []), checkpoints=checkpoints)
     log.info("starting engine: %s", " ".join(cmd[3:]))
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pump_until(pred: Callable[[], bool], timeout: float) -> bool:
@@ -154,11 +147,7 @@ def take_screenshots(out_dir: Path, engine: str | None = None, checkpoints: list
             app.processEvents()
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
     return taken
 
 

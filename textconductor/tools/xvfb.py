@@ -21,6 +21,7 @@ import tempfile
 import time
 
 from textconductor.errors import UserError
+from textconductor.tools.harness import stop_process
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +90,7 @@ class Xvfb:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            stop_process(self.proc)
         self._log.close()
 
     def __exit__(self, *exc: object) -> None:

@@ -43,8 +43,8 @@ from textconductor.controllers.midi.ports import (
     PortWatch,
     device_key,
     is_through,
-    list_midi_inputs,
     list_midi_outputs,
+    midi_available,
     open_input,
     open_output,
     resolve_output,
@@ -130,11 +130,7 @@ class MidiController(Controller):
     # -- Controller --------------------------------------------------------------------------
     def available(self) -> tuple[bool, str]:
         """False with the reason when no MIDI backend works here (no ports is fine: one may be plugged in)."""
-        try:
-            list_midi_inputs(self.api)
-            return True, ""
-        except MidiUnavailable as e:
-            return False, str(e)
+        return midi_available(self.api)
 
     def start(self, sink: ControlSink) -> None:
         """Begin polling for the port (first poll at once, on the poll thread: never blocks the caller)."""

@@ -62,6 +62,16 @@ def list_midi_inputs(api: str | None = None) -> list[str]:
         raise MidiUnavailable(_unavailable_reason(e)) from e
 
 
+def midi_available(api: str | None = None) -> tuple[bool, str]:
+    """(True, "") when a MIDI backend works here, else (False, the reason): what every MIDI
+    controller's `available()` answers (no ports is fine: one may be plugged in later)."""
+    try:
+        list_midi_inputs(api)
+        return True, ""
+    except MidiUnavailable as e:
+        return False, str(e)
+
+
 class PortWatch:
     """Lists input ports for the once-a-second hot-plug poll.
 
@@ -186,11 +196,14 @@ def resolve_output(want: bool | str, input_name: str, names: Sequence[str]) -> s
     return next((n for n in names if device_key(n).lower() == key), None)
 
 
-def open_output(api: str | None, name: str) -> Any:
-    """An output port on `name` (`.send(mido message)`, `.close()`).
+def open_output(api: str | None, name: str, virtual: bool = False) -> Any:
+    """An output port on `name` (`.send(mido message)`, `.close()`); `virtual`: a new port of that
+    name that other programs connect to (ALSA/JACK), rather than an existing one.
 
     Sending is a plain call that returns at once (rtmidi writes to ALSA/JACK without a thread of its
     own), so unlike input nothing here runs Python on a foreign thread."""
+    if virtual:
+        return _backend(api).open_output(name, virtual=True)
     return _backend(api).open_output(name)
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from textconductor.controllers.midi.ports import MidiUnavailable, list_midi_inputs, resolve_port
+from textconductor.controllers.midi.ports import MidiUnavailable, list_midi_inputs, midi_available, resolve_port
 from textconductor.controllers.tempo.schedule import BPM_RANGE, ClockFollower, PortStamps, Timeline
 from textconductor.errors import UserError
 
@@ -84,11 +84,7 @@ class MidiClockSource:
         self._stamps = PortStamps()
 
     def available(self) -> tuple[bool, str]:
-        try:
-            list_midi_inputs(self.api)
-            return True, ""
-        except MidiUnavailable as e:
-            return False, str(e)
+        return midi_available(self.api)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="midi-clock", daemon=True)
