@@ -1,4 +1,7 @@
-"""Benchmarks and long runs: `bench engine | ui | train | guard` and `soak [--ui]`.
+"""Benchmarks and long runs: `bench engine | ui | train | guard | midi | ...` and `soak [--ui]`.
+
+Other modules add their own `bench` sub-commands (tempo, audience, hotload, learn, provenance,
+memorisation) through their `add_bench_parsers`, beside the command they measure.
 
 The measuring code is in `textconductor.tools` (beside the library, as pyqtgraph keeps its speed
 tests beside its package); this module only turns options into calls. Each tool is imported
@@ -147,7 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     so.add_argument("--ui", action="store_true", help="soak the Qt window instead (needs a display or offscreen)")
     so.set_defaults(func=cmd_soak)
 
-    b = sub.add_parser("bench", help="benchmarks: bench engine | ui | train | guard | midi")
+    b = sub.add_parser("bench", help="benchmarks: engine, ui, train, guard, midi, tempo, audience, hotload, ...")
     bsub = b.add_subparsers(dest="bench", required=True, metavar="WHAT")
     from textconductor.cli.learn import add_bench_parsers
     add_bench_parsers(bsub)  # bench hotload, bench learn
