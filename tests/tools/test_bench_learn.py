@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from textconductor.errors import UserError
-from textconductor.tools.bench_learn import _variant, real_word_share, vocabulary
+from textconductor.tools.bench_learn import _variant, curator, dialogue_share, real_word_share, vocabulary
 
 
 def test_the_vocabulary_is_the_corpus_words_seen_twice():
@@ -18,6 +18,28 @@ def test_the_curator_scores_the_share_of_real_words():
     assert real_word_share("She said that she would walk", vocab) == 1.0
     assert real_word_share("She sallied that shee would walk", vocab) == pytest.approx(4 / 6)
     assert real_word_share("she said", vocab) == 0.0  # too few words to judge: nothing to keep
+
+
+def test_the_dialogue_curator_scores_the_share_inside_quotation_marks():
+    assert dialogue_share("She walked to the window and looked out.") == 0.0
+    said = '"Yes," said she.'  # 'Yes,' is 4 of its 16 characters; the marks do not count
+    assert dialogue_share(said) == pytest.approx(4 / 16)
+    assert dialogue_share('"Oh!"') == pytest.approx(3 / 5)
+    # a speech running over paragraphs reopens each with a mark: the blank line closes the first
+    speech = '"I am sure\n\n"you will come."'
+    assert dialogue_share(speech) == pytest.approx((len("I am sure") + len("you will come.")) / len(speech))
+    # an unclosed quotation at the end of a passage counts to its end
+    assert dialogue_share('He said, "and then') == pytest.approx(len("and then") / 18)
+    assert dialogue_share("") == 0.0
+
+
+def test_curators_are_chosen_by_name():
+    score, line = curator("dialogue", "")
+    assert score('"Hi"') == pytest.approx(2 / 4) and "quotation" in line
+    words, _ = curator("words", "the cat the cat")
+    assert words("the cat the cat the") == 1.0
+    with pytest.raises(UserError, match="--curator"):
+        curator("taste", "")
 
 
 def test_variant_names_set_the_objective():

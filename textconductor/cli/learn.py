@@ -91,7 +91,7 @@ def cmd_bench_hotload(a: argparse.Namespace) -> int:
 def cmd_bench_learn(a: argparse.Namespace) -> int:
     from textconductor.tools.bench_learn import run
     print(run(Path(a.corpora), a.origin, a.samples, a.steps, a.seeds, a.variants, Path(a.work) if a.work else None,
-              a.temperature))
+              a.temperature, a.curator))
     return 0
 
 
@@ -114,6 +114,9 @@ def add_bench_parsers(bsub: argparse._SubParsersAction) -> None:
                     help="objectives to compare: nll, kl, replay, dpo, lr joined with +, each optionally =VALUE")
     lb.add_argument("--work", help="keep samples and labels here")
     lb.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
+    lb.add_argument("--curator", default="words",
+                    help="the simulated curator: words (real words of the corpus) or dialogue (share inside "
+                         "quotation marks); tools/bench_learn.py says why (default words)")
     lb.set_defaults(func=cmd_bench_learn)
 
 
