@@ -96,10 +96,12 @@ def test_a_performed_score_replays_exactly(bundled, tmp_path):
     cmds = [e["cmd"] for e in events]
     for cmd in ("weight", "temperature", "rate", "prime", "mix", "guard", "pause", "resume"):
         assert cmd in cmds, f"{cmd} missing from the record: {cmds}"
-    # The hard switch: one bundle, the whole mix, after the 150th character of the score.
+    # The hard switch: one bundle, the whole mix, at the 150th character of the score. The score
+    # counts from the tick it started at, which the first event (rate) reaches a datagram later: at
+    # 250 chars/s a tick or two before or after; the player's polling may add a few more.
     first_rate = next(e["tick"] for e in events if e["cmd"] == "rate")
     switch = [e for e in events if e["cmd"] == "weight" and e["args"] == ["bible", 1.0]]
-    assert switch and switch[0]["tick"] - first_rate >= 150
+    assert switch and 145 <= switch[0]["tick"] - first_rate <= 175
     # The morph: weights between its ends, rising.
     austen = [e["args"][1] for e in events if e["cmd"] == "weight" and e["args"][0] == "austen"]
     inside = [w for w in austen if 0.0 < w < 0.5]
