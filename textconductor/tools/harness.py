@@ -22,12 +22,17 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
-def engine_command(*args: object, checkpoints: Iterable[str | Path] = ()) -> list[str]:
+def engine_command(*args: object, checkpoints: Iterable[str | Path] = (), mdns: bool = False) -> list[str]:
     """The command line of `textconductor engine` in this interpreter, on `checkpoints` (none: the
-    engine's default bank) with these further arguments (`"--port", port, ...`, made strings)."""
+    engine's default bank) with these further arguments (`"--port", port, ...`, made strings).
+
+    Without `mdns=True` the engine announces nothing (`--no-mdns`): the engines that tests and
+    benchmarks start have no one to be found by, and one started with `--listen 0.0.0.0` would
+    otherwise announce itself by multicast on every interface of the machine.
+    """
     paths = [str(p) for p in checkpoints]
     return [sys.executable, "-m", "textconductor", "engine", *(["--checkpoints", *paths] if paths else []),
-            *map(str, args)]
+            *map(str, args), *([] if mdns else ["--no-mdns"])]
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
