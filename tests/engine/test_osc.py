@@ -63,8 +63,9 @@ def test_params_pause_resume_and_status(client):
     client.send("/tc/temperature", 0.5)
     client.send("/tc/mix", "product")
     client.send("/tc/rate", 50.0)
-    p = Params.decode(client.wait_for("/tc/params", lambda p: Params.decode(p).mix == "product"))
-    assert p.temperature == pytest.approx(0.5) and p.rate == pytest.approx(50)
+    # The engine publishes params after each command, so wait for the one after the last.
+    p = Params.decode(client.wait_for("/tc/params", lambda p: Params.decode(p).rate == pytest.approx(50)))
+    assert p.temperature == pytest.approx(0.5) and p.mix == "product"
     client.send("/tc/pause")
     client.wait_for("/tc/status", lambda p: Status.decode(p).paused)
     assert not any(a == "/tc/tick" for a, _ in client.messages(0.5))
