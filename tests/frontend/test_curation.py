@@ -83,7 +83,11 @@ def test_tick_map_and_mark_list_without_qt():
     m.add(30, [107, 108, 109])  # past keep + keep/2: trimmed to the last `keep`
     assert m.ticks == [104, 105, 106, 107, 108, 109]
     assert m.offsets_of(100, 101) is None and m.offsets_of(107, 109) == (30, 32)
-    m.add(40, [5])  # an engine that restarted behind: the map starts afresh
+    m.add(40, [108, 109])  # an engine restarted from a snapshot behind what we saw: from 108 on, anew
+    assert m.ticks == [104, 105, 106, 107, 108, 109] and m.offsets_of(108, 110) == (40, 42)
+    assert m.offsets_of(104, 108) == (21, 31)  # the ticks before the restart stay where they were drawn
+    assert m.ticks_in(31, 40) is None  # the characters the restart took back belong to no tick now
+    m.add(50, [5])  # an engine that restarted from nothing: the map starts afresh
     assert m.ticks == [5]
     marks = MarkList()
     marks.add("keep", 1, 5, 1, 0)

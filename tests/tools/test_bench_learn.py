@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from textconductor.errors import UserError
-from textconductor.tools.bench_learn import _variant, curator, dialogue_share, real_word_share, vocabulary
+from textconductor.tools.bench_learn import (
+    _variant,
+    curator,
+    dialogue_share,
+    ranking_gain_interval,
+    real_word_share,
+    vocabulary,
+)
 
 
 def test_the_vocabulary_is_the_corpus_words_seen_twice():
@@ -45,9 +53,24 @@ def test_curators_are_chosen_by_name():
 def test_variant_names_set_the_objective():
     v = _variant("kl=2+replay=0.5+dpo+lr=5e-4", 10, 3)
     assert (v.kl, v.replay, v.negatives, v.lr, v.steps, v.seed) == (2.0, 0.5, 1.0, 5e-4, 10, 3)
+    ref_free = _variant("kl=2+simpo=3+margin=0.5", 10, 3)
+    assert (ref_free.preference, ref_free.negatives, ref_free.margin) == ("simpo", 3.0, 0.5)
+    with pytest.raises(UserError, match="not both"):
+        _variant("dpo+simpo", 10, 3)
     plain = _variant("nll", 10, 3)
     assert (plain.kl, plain.replay, plain.negatives) == (0.0, 0.0, 0.0)
     with pytest.raises(UserError, match="unknown part"):
         _variant("kl+magic", 10, 3)
     with pytest.raises(UserError, match="needs a number"):
         _variant("kl=much", 10, 3)
+
+
+def test_ranking_gain_interval_brackets_a_real_gain_and_straddles_none():
+    rng = np.random.default_rng(0)
+    k0, r0 = rng.normal(0.0, 1.0, 80), rng.normal(0.0, 1.0, 80)
+    lo, hi = ranking_gain_interval((k0, r0), (k0 + 1.0, r0), boots=400)
+    assert 0.1 < lo < hi  # the kept passages all rose by a full spread: a clear gain
+    lo, hi = ranking_gain_interval((k0, r0), (k0, r0), boots=100)
+    assert lo == hi == 0.0  # the same scores: no gain in any resample
+    lo, hi = ranking_gain_interval((k0, r0), (k0 + rng.normal(0, 0.05, 80), r0), boots=400)
+    assert lo < 0.0 < hi  # noise alone: an interval about zero

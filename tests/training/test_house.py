@@ -74,18 +74,22 @@ def test_learn_raises_kept_lowers_rejected_and_stays_near_the_origin(toy):
         assert p0.shape == p1.shape  # (the origin itself was not trained: it is the frozen reference)
 
 
-def test_negatives_widen_the_gap_beyond_likelihood_alone(toy):
+@pytest.mark.parametrize("preference", ["dpo", "simpo"])
+def test_negatives_widen_the_gap_beyond_likelihood_alone(toy, preference):
     origin, kept, rejected, hk, hr = toy
-    base = HouseConfig(steps=30, batch=8, seq_len=96, lr=3e-3, kl=0.5, replay=0.0, warmup_steps=5)
+    base = HouseConfig(steps=30, batch=8, seq_len=96, lr=3e-3, kl=0.5, replay=0.0, warmup_steps=5,
+                       preference=preference)
     plain = learn(kept, rejected, origin, HouseConfig(**{**base.__dict__, "negatives": 0.0}), progress_bar=False).model
-    dpo = learn(kept, rejected, origin, HouseConfig(**{**base.__dict__, "negatives": 2.0}), progress_bar=False).model
-    gap = [np.subtract(*(s.mean() for s in _scores(m, hk, hr))) for m in (plain, dpo)]
+    neg = learn(kept, rejected, origin, HouseConfig(**{**base.__dict__, "negatives": 2.0}), progress_bar=False).model
+    gap = [np.subtract(*(s.mean() for s in _scores(m, hk, hr))) for m in (plain, neg)]
     assert gap[1] > gap[0]
 
 
-def test_nothing_kept_is_a_clear_error(toy):
+def test_nothing_kept_or_an_unknown_preference_is_a_clear_error(toy):
     with pytest.raises(TrainError, match="at least 1 kept"):
         learn(["   "], ["zzz"], toy[0], HouseConfig(steps=1), progress_bar=False)
+    with pytest.raises(TrainError, match="preference 'ipo'"):
+        learn(["the cat"], ["zzz"], toy[0], HouseConfig(steps=1, preference="ipo"), progress_bar=False)
 
 
 def _record(path, kept, rejected):

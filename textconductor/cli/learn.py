@@ -105,13 +105,14 @@ def add_bench_parsers(bsub: argparse._SubParsersAction) -> None:
     h.set_defaults(func=cmd_bench_hotload)
     lb = bsub.add_parser("learn", help="the simulated curator: ranking, curator score and held-out bits/char, "
                                        "origin vs house styles")
-    lb.add_argument("--corpora", default="/work/shared/corpora", help="folder of the styles' corpora")
+    lb.add_argument("--corpora", required=True, help="folder with NAME.txt per style (../shared/corpora)")
     lb.add_argument("--origin", default="austen", help="bank style to learn from (default austen)")
     lb.add_argument("--samples", type=positive_int, default=240, help="origin samples for the curator to label")
     lb.add_argument("--steps", type=positive_int, default=HouseConfig.steps, help="learn steps per variant")
     lb.add_argument("--seeds", type=positive_int, default=3, help="training seeds per variant")
     lb.add_argument("--variants", nargs="+", default=["nll", "kl", "replay", "kl+dpo", "kl=2+replay=0.5+dpo"],
-                    help="objectives to compare: nll, kl, replay, dpo, lr joined with +, each optionally =VALUE")
+                    help="objectives to compare: nll, kl, replay, dpo or simpo, margin, beta, lr joined with +, "
+                         "each optionally =VALUE (e.g. kl=2+replay=0.5+dpo)")
     lb.add_argument("--work", help="keep samples and labels here")
     lb.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default 1.0)")
     lb.add_argument("--curator", default="words",

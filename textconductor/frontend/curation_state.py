@@ -33,9 +33,13 @@ class TickMap:
     def add(self, first_offset: int, ticks: list[int]) -> None:
         """Ticks whose characters were appended one after the other from `first_offset` on."""
         for k, t in enumerate(ticks):
-            if self.ticks and t <= self.ticks[-1]:  # the engine restarted behind what we saw: start afresh
-                self.offsets.clear()
-                self.ticks.clear()
+            if self.ticks and t <= self.ticks[-1]:
+                # The engine restarted behind what we saw (from a lagging snapshot): ticks from t on
+                # are written anew further down the view, so forget where they were; the ticks
+                # before t stay where their characters are, and so do their margin marks.
+                cut = bisect_left(self.ticks, t)
+                del self.offsets[cut:]
+                del self.ticks[cut:]
             self.offsets.append(first_offset + k)
             self.ticks.append(t)
         if len(self.ticks) > self.keep + self.keep // 2:

@@ -29,7 +29,8 @@ house style per objective variant and seed, 40% is held out. Reported for the or
 variant (mean and spread over training seeds):
 
 - ranking: on held-out pairs (kept, rejected), how often the kept passage has the higher
-  length-normalised log-likelihood;
+  length-normalised log-likelihood, and a 95% bootstrap interval of the house's gain over the
+  origin (paired resampling of the held-out passages; the interval is averaged over seeds);
 - the curator's score of 100 fresh samples (its mean score, and the share it would keep);
 - held-out bits/char on the origin's corpus (the same 50,000 held-out characters for all).
 """
@@ -104,24 +105,52 @@ def curator(name: str, corpus_text: str) -> tuple[Callable[[str], float], str]:
     raise UserError(f"--curator {name!r}: use one of {', '.join(CURATORS)}")
 
 
-BARE = {"kl": 0.5, "replay": 0.25, "dpo": 1.0}  # a part named without a value (the docs' table uses these)
+# A part named without a value (the docs' table uses these).
+BARE = {"kl": 0.5, "replay": 0.25, "dpo": 1.0, "simpo": 1.0}
 
 
 def _variant(name: str, steps: int, seed: int):
     """A HouseConfig from a variant name: parts joined by +, each `nll`, `kl`, `replay`, `dpo` (at
-    BARE's weights) or with a value (`kl=2`, `replay=0.5`, `dpo=2`, `lr=5e-4`); nll is always on."""
+    BARE's weights) or with a value (`kl=2`, `replay=0.5`, `dpo=2`, `lr=5e-4`); nll is always on.
+    `simpo` in place of `dpo` makes the negatives reference-free (HouseConfig.preference), with
+    `margin` and `beta` to set its target gap and scale."""
     from textconductor.training.config import HouseConfig
     given: dict[str, float] = {}
     for part in name.split("+"):
         key, _, value = part.partition("=")
-        if key not in ("nll", "kl", "replay", "dpo", "lr"):
-            raise UserError(f"--variants: unknown part {part!r} (use nll, kl, replay, dpo, lr, e.g. kl=2+dpo)")
+        if key not in ("nll", "kl", "replay", "dpo", "simpo", "margin", "beta", "lr"):
+            raise UserError(f"--variants: unknown part {part!r} "
+                            "(use nll, kl, replay, dpo, simpo, margin, beta, lr, e.g. kl=2+dpo)")
         try:
             given[key] = float(value) if value else BARE.get(key, 0.0)
         except ValueError:
             raise UserError(f"--variants: {part!r} needs a number after =") from None
+    if "dpo" in given and "simpo" in given:
+        raise UserError(f"--variants {name!r}: dpo or simpo, not both")
     return HouseConfig(steps=steps, seed=seed, kl=given.get("kl", 0.0), replay=given.get("replay", 0.0),
-                       negatives=given.get("dpo", 0.0), lr=given.get("lr") or HouseConfig.lr)
+                       negatives=given.get("dpo", given.get("simpo", 0.0)),
+                       preference="simpo" if "simpo" in given else "dpo",
+                       margin=given.get("margin", HouseConfig.margin), beta=given.get("beta", HouseConfig.beta),
+                       lr=given.get("lr") or HouseConfig.lr)
+
+
+def ranking_gain_interval(before: tuple[np.ndarray, np.ndarray], after: tuple[np.ndarray, np.ndarray],
+                          boots: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of a ranking's gain (after - before) over the held-out passages.
+
+    `before` and `after` are (kept scores, rejected scores) of the same passages under two models.
+    The training seeds' spread says how much the *house* varies; this says how much the gain
+    would vary with another held-out set of the same size: kept and rejected passages are
+    resampled (the same draw for both models, so the comparison stays paired)."""
+    from textconductor.training.house import ranking_accuracy
+    rng = np.random.default_rng(seed)
+    nk, nr = len(before[0]), len(before[1])
+    gains = np.empty(boots)
+    for b in range(boots):
+        k, r = rng.integers(nk, size=nk), rng.integers(nr, size=nr)
+        gains[b] = (ranking_accuracy(after[0][k], after[1][r]) - ranking_accuracy(before[0][k], before[1][r]))
+    lo, hi = np.percentile(gains, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def _fmt(xs: list[float], digits: int = 3) -> str:
@@ -178,25 +207,30 @@ def run(corpora: Path, origin_style: str = "austen", samples: int = 240, steps: 
         s = np.array([score_of(t) for t in fresh])
         return float(s.mean()), float((s > cut).mean()), float(s.std())
 
-    rank0 = ranking_accuracy(mean_logp(origin, hk), mean_logp(origin, hr))
+    scores0 = mean_logp(origin, hk), mean_logp(origin, hr)
+    rank0 = ranking_accuracy(*scores0)
     bpc0 = quick_bpc(origin, [corpus], EVAL_CHARS)
     origin_judged = [judge(origin, s) for s in range(seeds)]
-    rows = [f"| origin ({origin_style}) | {rank0:.3f} | {_fmt([j[0] for j in origin_judged])} | "
+    rows = [f"| origin ({origin_style}) | {rank0:.3f} | | {_fmt([j[0] for j in origin_judged])} | "
             f"{_fmt([j[1] for j in origin_judged], 2)} | {bpc0:.3f} | | |"]
     for name in variants:
         results = []
         for seed in range(seeds):
             cfg = _variant(name, steps, 1234 + seed)
             r = learn(k_train, r_train, origin, cfg, train_text if cfg.replay > 0 else None, progress_bar=False)
-            rank = ranking_accuracy(mean_logp(r.model, hk), mean_logp(r.model, hr))
+            scores = mean_logp(r.model, hk), mean_logp(r.model, hr)
+            rank = ranking_accuracy(*scores)
+            lo, hi = ranking_gain_interval(scores0, scores)
             score, keep, _ = judge(r.model, seed)
             bpc = quick_bpc(r.model, [corpus], EVAL_CHARS)
-            results.append((rank, score, keep, bpc - bpc0, r.seconds))
-            log.info("%s seed %d: ranking %.3f, curator %.3f (keeps %.2f), bits/char %+.3f, %.0f s",
-                     name, seed, rank, score, keep, bpc - bpc0, r.seconds)
+            results.append((rank, lo, hi, score, keep, bpc - bpc0, r.seconds))
+            log.info("%s seed %d: ranking %.3f (gain %+.3f, 95%% %+.3f..%+.3f), curator %.3f (keeps %.2f), "
+                     "bits/char %+.3f, %.0f s", name, seed, rank, rank - rank0, lo, hi, score, keep, bpc - bpc0,
+                     r.seconds)
         col = list(zip(*results, strict=True))
-        rows.append(f"| house: {name} | {_fmt(col[0])} | {_fmt(col[1])} | {_fmt(col[2], 2)} | "
-                    f"{_fmt([bpc0 + d for d in col[3]])} | {_fmt(col[3], 3)} | {np.mean(col[4]):.0f} |")
+        rows.append(f"| house: {name} | {_fmt(col[0])} | {np.mean(col[1]):+.3f} .. {np.mean(col[2]):+.3f} | "
+                    f"{_fmt(col[3])} | {_fmt(col[4], 2)} | "
+                    f"{_fmt([bpc0 + d for d in col[5]])} | {_fmt(col[5], 3)} | {np.mean(col[6]):.0f} |")
     head = [
         f"# bench learn: origin {origin_style}, curator {curator_name} = {described}; "
         f"keeps a passage above the origin's median {cut:.3f}",
@@ -204,8 +238,8 @@ def run(corpora: Path, origin_style: str = "austen", samples: int = 240, steps: 
         f"{len(rejected)} rejected; trained on {len(k_train)}/{len(r_train)}, held out {len(k_test)}/{len(r_test)}; "
         f"{steps} steps per house, {seeds} seed(s); fresh samples {FRESH} per model and seed; "
         f"bits/char on {EVAL_CHARS:,} held-out chars; {time.monotonic() - t_start:.0f} s in all, 1 thread",
-        "| model | ranking (held-out kept > rejected) | curator score of fresh samples | share it keeps | "
-        "held-out bits/char | change | learn s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| model | ranking (held-out kept > rejected) | its gain, 95% interval over held-out sets | "
+        "curator score of fresh samples | share it keeps | held-out bits/char | change | learn s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     return "\n".join(head + rows)

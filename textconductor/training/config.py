@@ -58,7 +58,9 @@ class HouseConfig:
     `kl` weighs KL(origin || house) on the kept passages (and on replayed origin text), `replay`
     is the share of each batch read from the origin's own corpus (needs the corpus), `negatives`
     weighs a DPO term that pairs each kept passage with a rejected one, comparing their
-    length-normalised log-likelihood ratios to the frozen origin with inverse temperature `beta`.
+    length-normalised log-likelihood ratios to the frozen origin with inverse temperature `beta`
+    (`preference="dpo"`), or their length-normalised log-likelihoods themselves, the house's alone,
+    less a `margin` (`preference="simpo"`, after SimPO: the reward is what the ranking judges).
     """
 
     name: str = "house"
@@ -72,5 +74,7 @@ class HouseConfig:
     replay: float = 0.5  # used when the origin's corpus is given (learn --corpus); else 0
     negatives: float = 1.0  # DPO: measured no gain over likelihood alone, kept in the measured recipe
     beta: float = 10.0
+    preference: str = "dpo"  # or "simpo": reference-free, on the house's own length-normalised likelihood
+    margin: float = 0.0  # simpo's target gap (in beta-scaled nats/char) between a kept and a rejected passage
     seed: int = 1234
     min_kept: int = 1  # fewer kept passages than this is a UserError (nothing to learn from)

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 START = "\n"  # every passage is read after a newline from a zeroed state (how the engine opens)
 SCORE_MAX_CHARS = 4096  # longest passage scored (a longer one is cut)
+PREFERENCES = ("dpo", "simpo")  # how rejected passages count (HouseConfig.preference)
 
 
 def passages(texts: Sequence[str]) -> list[np.ndarray]:
@@ -141,6 +142,8 @@ def learn(kept: Sequence[str], rejected: Sequence[str], origin: CharLSTM, cfg: H
     keep, rej = passages(kept), passages(rejected)
     if len(keep) < max(1, cfg.min_kept):
         raise TrainError(f"learn needs at least {max(1, cfg.min_kept)} kept passage(s); got {len(keep)}")
+    if cfg.preference not in PREFERENCES:
+        raise TrainError(f"preference {cfg.preference!r}: use one of {', '.join(PREFERENCES)}")
     if cfg.replay > 0 and (replay_text is None or len(replay_text) < cfg.seq_len + 2):
         raise TrainError("replay needs the origin's corpus (give --corpus FILE), or set replay to 0")
     torch.manual_seed(cfg.seed)
@@ -182,13 +185,15 @@ def learn(kept: Sequence[str], rejected: Sequence[str], origin: CharLSTM, cfg: H
             if n_pairs:
                 xr, yr = _rows([rej[j] for j in rng.integers(len(rej), size=n_pairs)], cfg.seq_len)
                 _, tok_r = _token_logp(house, xr, yr)
-                with torch.no_grad():
-                    _, tok_ro = _token_logp(origin, xr, yr)
-                k_ratio = _row_mean(tok[:n_pairs], y[:n_pairs]) - _row_mean(tok_o[:n_pairs], y[:n_pairs])
-                r_ratio = _row_mean(tok_r, yr) - _row_mean(tok_ro, yr)
-                dpo = -F.logsigmoid(cfg.beta * (k_ratio - r_ratio)).mean()
-                loss = loss + cfg.negatives * dpo
-                terms["dpo"] = float(dpo.detach())
+                k_reward, r_reward = _row_mean(tok[:n_pairs], y[:n_pairs]), _row_mean(tok_r, yr)
+                if cfg.preference == "dpo":  # rewards relative to the frozen origin
+                    with torch.no_grad():
+                        _, tok_ro = _token_logp(origin, xr, yr)
+                    k_reward = k_reward - _row_mean(tok_o[:n_pairs], y[:n_pairs])
+                    r_reward = r_reward - _row_mean(tok_ro, yr)
+                pref = -F.logsigmoid(cfg.beta * (k_reward - r_reward) - cfg.margin).mean()
+                loss = loss + cfg.negatives * pref
+                terms[cfg.preference] = float(pref.detach())
                 chars += int((yr != IGNORE).sum())
             opt.zero_grad(set_to_none=True)
             loss.backward()
