@@ -153,9 +153,10 @@ def ranking_gain_interval(before: tuple[np.ndarray, np.ndarray], after: tuple[np
     return float(lo), float(hi)
 
 
-def _fmt(xs: list[float], digits: int = 3) -> str:
+def _fmt(xs: list[float], digits: int = 3, sign: bool = False) -> str:
     a = np.array(xs, dtype=float)
-    return f"{a.mean():.{digits}f} ± {a.std(ddof=1):.{digits}f}" if len(a) > 1 else f"{a.mean():.{digits}f}"
+    mean = f"{a.mean():{'+' if sign else ''}.{digits}f}"
+    return f"{mean} ± {a.std(ddof=1):.{digits}f}" if len(a) > 1 else mean
 
 
 def run(corpora: Path, origin_style: str = "austen", samples: int = 240, steps: int = 150, seeds: int = 3,
@@ -230,7 +231,7 @@ def run(corpora: Path, origin_style: str = "austen", samples: int = 240, steps: 
         col = list(zip(*results, strict=True))
         rows.append(f"| house: {name} | {_fmt(col[0])} | {np.mean(col[1]):+.3f} .. {np.mean(col[2]):+.3f} | "
                     f"{_fmt(col[3])} | {_fmt(col[4], 2)} | "
-                    f"{_fmt([bpc0 + d for d in col[5]])} | {_fmt(col[5], 3)} | {np.mean(col[6]):.0f} |")
+                    f"{_fmt([bpc0 + d for d in col[5]])} | {_fmt(col[5], 3, sign=True)} | {np.mean(col[6]):.0f} |")
     head = [
         f"# bench learn: origin {origin_style}, curator {curator_name} = {described}; "
         f"keeps a passage above the origin's median {cut:.3f}",
