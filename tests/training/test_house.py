@@ -112,10 +112,11 @@ def test_learn_command_writes_a_loadable_checkpoint_with_lineage(toy, tmp_path, 
     _record(tmp_path / "perf.jsonl", kept[:10], rejected[:7])
     out = tmp_path / "styles"
     assert main(["learn", str(tmp_path / "perf.jsonl"), "--name", "house", "--from", str(origin_file),
-                 "--out", str(out), "--steps", "5", "--no-progress"]) == 0
+                 "--out", str(out), "--steps", "5", "--no-progress", "--preference", "simpo"]) == 0
     assert "/tc/load house" in capsys.readouterr().out
     model, meta = load_checkpoint(out / "house.safetensors")
     assert meta.name == "house" and meta.base == "toy"
+    assert meta.extra["house"]["preference"] == "simpo"  # how it learnt is part of its lineage
     assert [r["name"] for r in lineage(meta)] == ["base", "toy", "house"]
     cur = curation(meta)
     assert cur["records"] == ["perf.jsonl"] and cur["kept"] == 10 and cur["rejected"] == 7

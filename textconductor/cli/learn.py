@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from textconductor.cli.args import UsageError, fraction, positive_int
-from textconductor.training.config import HouseConfig
+from textconductor.training.config import PREFERENCES, HouseConfig
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,8 @@ def cmd_learn(a: argparse.Namespace) -> int:
     if replay_text is None and a.replay > 0:
         log.warning("no --corpus: learning without replay of the origin's text, leashed by KL alone "
                     "(measured: it forgets more of its author; docs/models.md)")
-    cfg = HouseConfig(name=a.name, steps=a.steps, kl=a.kl, replay=replay, negatives=a.negatives, seed=a.seed)
+    cfg = HouseConfig(name=a.name, steps=a.steps, kl=a.kl, replay=replay, negatives=a.negatives,
+                      preference=a.preference, seed=a.seed)
     print(f"learning {a.name} from {origin_meta.name} ({origin_path}): {len(kept)} kept, "
           f"{len(rejected)} rejected passage(s) in {len(a.records)} record(s)")
     result = learn(kept, rejected, origin, cfg, replay_text, progress_bar=not a.no_progress)
@@ -141,7 +142,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replay", type=fraction, default=HouseConfig.replay,
                    help=f"share of each batch read from --corpus (default {HouseConfig.replay:g}; 0 without --corpus)")
     p.add_argument("--negatives", type=float, default=HouseConfig.negatives,
-                   help="weight of the DPO term on rejected passages (0: ignore them)")
+                   help="weight of the preference term on rejected passages (0: ignore them)")
+    p.add_argument("--preference", choices=PREFERENCES, default=HouseConfig.preference,
+                   help="dpo: prefer kept over rejected more than the origin did (default); simpo: rank them "
+                        "by the house's own likelihood, which learns the taste faster and forgets the author "
+                        "faster (docs/models.md)")
     p.add_argument("--seed", type=int, default=HouseConfig.seed)
     p.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -50,6 +50,9 @@ class TrainConfig:
         return seconds / (60.0 * (self.minutes or 0.0)) if self.minutes else 0.0
 
 
+PREFERENCES = ("dpo", "simpo")  # how rejected passages count (HouseConfig.preference)
+
+
 @dataclass
 class HouseConfig:
     """Every default of `learn` (training/house.py): a house style fine-tuned on kept passages.

@@ -36,14 +36,13 @@ import torch.nn.functional as F
 from textconductor.model.charlstm import CharLSTM
 from textconductor.model.checkpoint import CheckpointMeta, save_checkpoint
 from textconductor.protocol.charset import CHARS, encode, fold
-from textconductor.training.config import IGNORE, HouseConfig, TrainConfig, TrainError
+from textconductor.training.config import IGNORE, PREFERENCES, HouseConfig, TrainConfig, TrainError
 from textconductor.training.lineage import lineage
 
 log = logging.getLogger(__name__)
 
 START = "\n"  # every passage is read after a newline from a zeroed state (how the engine opens)
 SCORE_MAX_CHARS = 4096  # longest passage scored (a longer one is cut)
-PREFERENCES = ("dpo", "simpo")  # how rejected passages count (HouseConfig.preference)
 
 
 def passages(texts: Sequence[str]) -> list[np.ndarray]:
