@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from textconductor.engine.bank import Bank
-from textconductor.engine.conductor import CommandError, Conductor
+from textconductor.engine.conductor import CommandError, Conductor, Tuning
+from textconductor.engine.home import home_states
 from textconductor.model.charlstm import CharLSTM, CharLSTMConfig
 from textconductor.protocol import Command, Params
 
@@ -49,21 +50,34 @@ def test_same_seed_and_events_give_the_same_text():
     assert run(3, moved) != run(3)
 
 
-def test_inactive_styles_are_not_stepped_and_activation_resyncs():
-    c = Conductor(bank(), NAMES, seed=0, params=Params(threshold=0.05))
+@pytest.mark.parametrize("resync_from", ["home", "blank"])
+def test_inactive_styles_are_not_stepped_and_activation_resyncs(resync_from):
+    chars = 10 if resync_from == "home" else 80
+    c = Conductor(bank(), NAMES, seed=0, params=Params(threshold=0.05),
+                  tuning=Tuning(resync_from=resync_from, resync_chars=chars))
     c.apply(Command("weights", (1.0, 0.0, 0.0, 0.0)))
-    for _ in range(10):
+    for _ in range(30):
         t = c.tick()
     assert t.active.tolist() == [0] and c.bank.active == [0]
     c.apply(Command("weights", (1.0, 0.04, 1.0, 0.0)))  # b is under 5% after normalising
     t = c.tick()
     assert sorted(t.active.tolist()) == [0, 2]
-    # The newly active style's distribution equals a fresh model primed on the window.
+    # The newly active style's distribution equals a fresh model that read the window, from a
+    # zeroed state (blank) or from the state its own opening left it in (home: engine/home.py).
     hist = "".join(c.history)[:-1]
     model = c.bank.models[2]
-    logits, _ = model.step(hist[-1], model.prime(hist[-80:-1]))
+    start = model.prime("\n" + home_states(bank())[2][2]) if resync_from == "home" else None
+    logits, _ = model.step(hist[-1], model.prime(hist[-chars:-1], start))
     row = t.active.tolist().index(2)
     np.testing.assert_allclose(t.dists[row], torch.softmax(logits, -1).numpy(), atol=1e-5)
+
+
+def test_a_style_opens_from_blank_even_when_it_resyncs_from_home():
+    c = Conductor(bank(), NAMES, seed=0, params=Params(threshold=0.05))
+    c.apply(Command("weights", (0.0, 1.0, 0.0, 0.0)))
+    t = c.tick()  # the first character: the style has read only the opening newline
+    logits, _ = c.bank.models[1].step("\n")
+    np.testing.assert_allclose(t.dists[0], torch.softmax(logits, -1).numpy(), atol=1e-5)
 
 
 def test_zero_weights_keep_the_last_mixture():

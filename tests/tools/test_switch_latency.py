@@ -79,8 +79,9 @@ def toy_banks(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
-    from textconductor.engine.conductor import Conductor
+    from textconductor.engine.conductor import Conductor, Tuning
     from textconductor.engine.loader import load_bank
+    from textconductor.protocol.defaults import RESYNC_CHARS
     from textconductor.protocol import Params
     from textconductor.tools.switch_latency import run_switch
     from textconductor.training.classify import KneserNeyClassifier
@@ -88,11 +89,17 @@ def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
     d, _ = toy_banks
     judge = KneserNeyClassifier().fit({n: load_corpus(d / f"{n}.txt").train for n in ("low", "up")})
     got = {}
-    for kind in ("plain", "reentry"):
+    for kind, resync in (("plain", "blank"), ("reentry", "blank"), ("plain", "home")):
         bank, names = load_bank([d / f"low.{kind}.safetensors", d / f"up.{kind}.safetensors"])
-        conductor = Conductor(bank, names, seed=0, params=Params(temperature=0.8, threshold=0.0))
-        got[kind] = summary([run_switch(conductor, judge, a, 1 - a, seed, lead=150, follow=120)
-                             for a in (0, 1) for seed in range(8)], follow=120)
-    assert got["plain"]["never"] >= 0.25, got  # the failure is real in the toy...
-    assert got["reentry"]["never"] <= 0.1 and got["reentry"]["median"] <= 5, got  # ...and re-entry fixes it
-    assert got["reentry"]["median"] < got["plain"]["median"]
+        # blank: the newcomer reads 80 characters of the other style from a zeroed state (the
+        # first design, what re-entry training answers); home: the engine's default (engine/home.py).
+        tuning = Tuning(resync_from=resync, resync_chars=80 if resync == "blank" else RESYNC_CHARS)
+        conductor = Conductor(bank, names, seed=0, params=Params(temperature=0.8, threshold=0.0), tuning=tuning)
+        got[kind, resync] = summary([run_switch(conductor, judge, a, 1 - a, seed, lead=150, follow=120)
+                                     for a in (0, 1) for seed in range(8)], follow=120)
+    plain, reentry, home = got["plain", "blank"], got["reentry", "blank"], got["plain", "home"]
+    assert plain["never"] >= 0.25, got  # the failure is real in the toy...
+    assert reentry["never"] <= 0.1 and reentry["median"] <= 5, got  # ...and re-entry fixes it
+    assert reentry["median"] < plain["median"]
+    # Starting a newcomer from its home, with only the last few characters to read, fixes it too.
+    assert home["never"] <= 0.1 and home["median"] <= 5, got

@@ -39,14 +39,15 @@ from textconductor.protocol.defaults import (
     DEFAULT_TOP_P,
     GUARD_ESCAPES,
     RESYNC_CHARS,
+    RESYNC_FROM,
     VERBATIM_MIN_CHARS,
 )
 
 log = logging.getLogger(__name__)
 
 # The root names a setting by its field; the user typed an option.
-_OPTION = {"top_p": "--top-p", "resync_chars": "--resync-chars", "guard_strength": "--guard-strength",
-           "guard_escape": "--guard-escape"}
+_OPTION = {"top_p": "--top-p", "resync_chars": "--resync-chars", "resync_from": "--resync-from",
+           "guard_strength": "--guard-strength", "guard_escape": "--guard-escape"}
 
 
 def add_bank_args(p: argparse.ArgumentParser) -> None:
@@ -90,6 +91,10 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--resync-chars", type=int, default=RESYNC_CHARS,
                    help=f"history a newly active style reads (default {RESYNC_CHARS})")
+    p.add_argument("--resync-from", choices=RESYNC_FROM, default=RESYNC_FROM[0],
+                   help="where a newly active style starts before it reads that history: home (the state its "
+                        "own opening leaves it in; default) or blank (a zeroed state: the first design, "
+                        "best with --resync-chars 80). docs/models.md measures both")
     p.add_argument("--no-guard", dest="guard", action="store_false",
                    help="start with the loop guard off (it is on by default; /tc/guard switches it live)")
     p.add_argument("--guard-strength", type=fraction, default=DEFAULT_GUARD_STRENGTH,
@@ -129,7 +134,8 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
 def _settings(a: argparse.Namespace):  # the root's Settings, imported lazily
     from textconductor.engine.root import Settings
     return Settings(rate=a.rate, temperature=a.temperature, mix=a.mix, threshold=a.threshold, top_p=a.top_p,
-                    seed=a.seed, resync_chars=a.resync_chars, guard=a.guard, guard_strength=a.guard_strength,
+                    seed=a.seed, resync_chars=a.resync_chars, resync_from=a.resync_from, guard=a.guard,
+                    guard_strength=a.guard_strength,
                     guard_escape=a.guard_escape, weights=tuple(a.weights or ()), prime=a.prime)
 
 

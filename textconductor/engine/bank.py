@@ -70,11 +70,13 @@ class Bank:
 
     @torch.no_grad()
     def prepare(self, model: CharLSTM) -> dict[str, torch.Tensor]:
-        """One style's stepping arrays, built apart from the bank (safe on another thread: it only
-        reads the bank's shape), for `add_style` or `replace_style` to swap in between ticks."""
+        """One style's stepping arrays and its home (engine/home.py), built apart from the bank (safe
+        on another thread: it only reads the bank's shape), for `add_style` or `replace_style`."""
         self.check_shape(model)
         model = model.to(self.device).eval()
-        return {k: v[0] for k, v in self._stack([model]).items()}
+        alone = Bank([model], self.device)
+        alone.find_homes()
+        return alone._styles[0]
 
     def add_style(self, model: CharLSTM, arrays: dict[str, torch.Tensor]) -> int:
         """Grow the bank by one prepared style (inactive); return its index. Cheap: no weights of
@@ -138,8 +140,8 @@ class Bank:
     def _add(self, style: int) -> None:
         k = len(self.slots)
         with torch.no_grad():
-            for name, w in self._styles[style].items():
-                self._slot_w[name][k].copy_(w)
+            for name, buf in self._slot_w.items():
+                buf[k].copy_(self._styles[style][name])
             self.h[:, k].zero_()
             self.c[:, k].zero_()
         self.slots.append(style)
@@ -160,6 +162,32 @@ class Bank:
     def reset_states(self) -> None:
         self.h.zero_()
         self.c.zero_()
+
+    # -- home (engine/home.py) ---------------------------------------------------------------
+
+    @property
+    def has_homes(self) -> bool:
+        return all("home_h" in a for a in self._styles)
+
+    def find_homes(self) -> None:
+        """Give every style without one its home state (engine/home.py); needs no active style."""
+        from textconductor.engine.home import home_states
+        if self.has_homes:
+            return
+        for arrays, (h, c, _text) in zip(self._styles, home_states(self), strict=True):
+            arrays.setdefault("home_h", h.to(self.device))
+            arrays.setdefault("home_c", c.to(self.device))
+
+    @torch.no_grad()
+    def go_home(self, style: int) -> bool:
+        """Put an active style in its home state (False, and nothing changes, if it has none)."""
+        arrays = self._styles[style]
+        if "home_h" not in arrays:
+            return False
+        k = self.slots.index(style)
+        self.h[:, k].copy_(arrays["home_h"])
+        self.c[:, k].copy_(arrays["home_c"])
+        return True
 
     @torch.no_grad()
     def feed(self, style: int, text: str) -> None:
@@ -185,12 +213,24 @@ class Bank:
         if a == 0:
             return torch.empty(0, self.vocab, device=self.device)
         idx = CHAR_TO_INDEX[char] if isinstance(char, str) else int(char)
+        return self._advance(self._slot_w["t0"][:a, idx])
+
+    @torch.inference_mode()
+    def step_each(self, chars: torch.Tensor) -> torch.Tensor:
+        """Feed each active style its own character (`chars` [A], in slot order): for styles that
+        write apart, as when they find their homes; the performance steps them all on one."""
+        a = len(self.slots)
+        return self._advance(self._slot_w["t0"][torch.arange(a, device=self.device), chars])
+
+    def _advance(self, x0: torch.Tensor) -> torch.Tensor:
+        """One step of the active styles given layer 0's input rows [A, 4H] (the folded table's)."""
+        a = len(self.slots)
         w = self._slot_w
         h_prev = None
         for layer in range(self.layers):
             h, c = self.h[layer, :a], self.c[layer, :a]
             if layer == 0:
-                gates = torch.baddbmm(w["t0"][:a, idx].unsqueeze(1), h.unsqueeze(1), w["whh0"][:a]).squeeze(1)
+                gates = torch.baddbmm(x0.unsqueeze(1), h.unsqueeze(1), w["whh0"][:a]).squeeze(1)
             else:
                 x = torch.cat([h_prev, h], dim=1).unsqueeze(1)
                 gates = torch.baddbmm(w[f"b{layer}"][:a].unsqueeze(1), x, w[f"wcat{layer}"][:a]).squeeze(1)
@@ -206,6 +246,6 @@ class Bank:
     def weight_bytes(self, active: int) -> int:
         """Bytes of weights one step reads for `active` styles (one t0 row per style)."""
         arrays = self._styles[0]
-        per = sum(v.numel() * v.element_size() for k, v in arrays.items() if k != "t0")
+        per = sum(v.numel() * v.element_size() for k, v in arrays.items() if k in self._slot_w and k != "t0")
         per += arrays["t0"][0].numel() * arrays["t0"].element_size()
         return per * active

@@ -26,7 +26,7 @@ from textconductor.engine.crowd import Crowd, combine
 from textconductor.engine.sampler import Sampler
 from textconductor.protocol import Command, Params, Tick
 from textconductor.protocol.charset import CHAR_TO_INDEX, CHARS, fold
-from textconductor.protocol.defaults import RESYNC_CHARS
+from textconductor.protocol.defaults import RESYNC_CHARS, RESYNC_FROM
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ class CommandError(ValueError):
 @dataclass
 class Tuning:
     resync_chars: int = RESYNC_CHARS
+    resync_from: str = RESYNC_FROM[0]  # "home" (engine/home.py) or "blank" (a zeroed state)
     guard: bool = True  # the loop guard starts on: a gallery must not need to know it exists
     guard_strength: float = loop.DEFAULT_STRENGTH
     guard_escape: str = loop.DEFAULT_ESCAPE
@@ -89,6 +90,11 @@ class Conductor:
         self.last_primed = ""  # the text the last prime put into the history, after the blocklist
         self._fit: dict[int, float] = {}  # style -> how well it reads the text (for the shift's choice)
         self._rebuild_guards()
+        if self.tuning.resync_from not in RESYNC_FROM:
+            raise ValueError(f"resync_from {self.tuning.resync_from!r}: one of {', '.join(RESYNC_FROM)}")
+        if self.tuning.resync_from == "home":
+            self.bank.set_active([])
+            self.bank.find_homes()  # once per bank: every style writes a short opening (engine/home.py)
 
     # -- control ---------------------------------------------------------------------------
 
@@ -221,7 +227,12 @@ class Conductor:
         if added:
             hist = "".join(self.history)
             window = hist[-self.tuning.resync_chars:-1] if self.tuning.resync_chars > 0 else ""
+            # Mid-text a newcomer starts from home; at the opening (nothing written yet) from blank,
+            # as every style learnt to open.
+            home = self.tuning.resync_from == "home" and len(hist) > 1
             for s in added:
+                if home:
+                    self.bank.go_home(s)
                 self.bank.feed(s, window)
         order = np.array(self.bank.active, dtype=np.int64)
         w = w_all[order]

@@ -50,6 +50,7 @@ from textconductor.protocol.defaults import (
     DEFAULT_THRESHOLD,
     DEFAULT_TOP_P,
     RESYNC_CHARS,
+    RESYNC_FROM,
 )
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class Settings:
     top_p: float = DEFAULT_TOP_P
     seed: int = DEFAULT_SEED
     resync_chars: int = RESYNC_CHARS
+    resync_from: str = RESYNC_FROM[0]
     guard: bool = True  # the loop guard (docs/performance.md); on unless asked otherwise
     guard_strength: float = DEFAULT_STRENGTH
     guard_escape: str = DEFAULT_ESCAPE
@@ -123,6 +125,8 @@ class Settings:
             value = getattr(self, name)
             if not lo <= value <= hi:
                 raise SettingError(name, f"{value:g} is outside {lo:g}..{hi:g}")
+        if self.resync_from not in RESYNC_FROM:
+            raise SettingError("resync_from", f"{self.resync_from!r} is not one of {', '.join(RESYNC_FROM)}")
         if self.guard_escape not in ESCAPES:
             raise SettingError("guard_escape", f"{self.guard_escape!r} is not one of {', '.join(ESCAPES)}")
 
@@ -132,8 +136,8 @@ def build_conductor(bank: Bank, names: list[str], settings: Settings | None = No
     s = settings or Settings()
     s.check()
     params = Params(temperature=s.temperature, rate=s.rate, mix=s.mix, threshold=s.threshold, top_p=s.top_p)
-    tuning = Tuning(resync_chars=max(0, s.resync_chars), guard=s.guard, guard_strength=s.guard_strength,
-                    guard_escape=s.guard_escape)
+    tuning = Tuning(resync_chars=max(0, s.resync_chars), resync_from=s.resync_from, guard=s.guard,
+                    guard_strength=s.guard_strength, guard_escape=s.guard_escape)
     conductor = Conductor(bank, names, seed=s.seed, params=params, tuning=tuning)
     if s.weights:
         conductor.raw[:] = 0

@@ -19,7 +19,12 @@ DEFAULT_MIX = "linear"  # the classic mixture; "product" is the sharper alternat
 DEFAULT_THRESHOLD = 0.05  # a style is active above 5% of the normalised weight (DESIGN, tick step 2)
 DEFAULT_TOP_P = 1.0  # no nucleus cut unless a performer asks for one
 DEFAULT_SEED = 0
-RESYNC_CHARS = 80  # history a newly active style reads before it speaks (DESIGN, tick step 3)
+# A newly active style starts from its home (the state its own opening leaves it in) and reads the
+# last few characters of the history (DESIGN, tick step 3; engine/home.py says why): measured on the
+# bundled bank, hard switches read as the new style sooner than after reading 80 characters of the
+# old one from a blank state (the first design, still `--resync-from blank --resync-chars 80`).
+RESYNC_FROM = ("home", "blank")  # the first is the default
+RESYNC_CHARS = 10  # history a newly active style reads before it speaks, the last character included
 
 # -- the loop guard (engine/guard.py; the figures behind these are in docs/performance.md) ------
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from textconductor.protocol.defaults import DEFAULT_TEMPERATURE
+from textconductor.protocol.defaults import DEFAULT_TEMPERATURE, RESYNC_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,11 @@ HALF_OFFSETS = (5,)  # the half-way move: every style as A once (it is the slowe
 NULL_OFFSETS = (1, 13)
 
 
-def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None) -> tuple[dict, object]:
-    """Hard switches, half-way moves and null runs on one bank; (results as plain data, the judge)."""
+def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
+                 tuning=None) -> tuple[dict, object]:
+    """Hard switches, half-way moves and null runs on one bank; (results as plain data, the judge).
+
+    `tuning`: the conductor's Tuning (how a newcomer re-syncs); default: the engine's."""
     from textconductor.engine.conductor import Conductor
     from textconductor.engine.loader import bank_files, load_bank
     from textconductor.protocol import Params
@@ -137,7 +140,7 @@ def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None)
     if judge is None:
         log.info("fitting the Kneser-Ney judge on %d training splits", len(names))
         judge = KneserNeyClassifier().fit({n: load_corpus(corpora / f"{n}.txt").train for n in names})
-    conductor = Conductor(bank, names, seed=0, params=Params(temperature=TEMPERATURE, threshold=0.0))
+    conductor = Conductor(bank, names, seed=0, params=Params(temperature=TEMPERATURE, threshold=0.0), tuning=tuning)
 
     def rows(sw: list[Switch]) -> list[dict]:
         return [{"a": names[x.a], "b": names[x.b], "seed": x.seed, "latency": x.latency, "text": x.text} for x in sw]
@@ -194,12 +197,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpora", required=True, type=Path)
     p.add_argument("--json", type=Path, help="also write the raw results (every switch with its text) here")
     p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--resync", nargs="+", metavar="FROM:CHARS",
+                   help="re-sync settings to compare on every bank, e.g. home:10 blank:80 (default: the engine's)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    from textconductor.engine.conductor import Tuning
+    tunings: list[tuple[str, Tuning | None]] = [("", None)]
+    if a.resync:
+        tunings = []
+        for r in a.resync:
+            frm, _, chars = r.partition(":")
+            tunings.append((f" ({r})", Tuning(resync_from=frm, resync_chars=int(chars or RESYNC_CHARS))))
     results, judge = {}, None
     for spec in a.banks:
         label, _, folder = spec.rpartition("=")
-        results[label or folder], judge = measure_bank(Path(folder), a.corpora, tuple(range(1, a.seeds + 1)), judge)
+        for suffix, tuning in tunings:
+            results[(label or folder) + suffix], judge = measure_bank(Path(folder), a.corpora,
+                                                                      tuple(range(1, a.seeds + 1)), judge, tuning)
     if a.json:
         a.json.write_text(json.dumps(results, indent=1))
     print(table(results))
