@@ -81,8 +81,8 @@ def toy_banks(tmp_path_factory) -> tuple[Path, dict]:
 def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
     from textconductor.engine.conductor import Conductor, Tuning
     from textconductor.engine.loader import load_bank
-    from textconductor.protocol.defaults import RESYNC_CHARS
     from textconductor.protocol import Params
+    from textconductor.protocol.defaults import RESYNC_CHARS
     from textconductor.tools.switch_latency import run_switch
     from textconductor.training.classify import KneserNeyClassifier
     from textconductor.training.corpus import load_corpus
