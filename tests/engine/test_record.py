@@ -73,3 +73,19 @@ def test_torn_last_line_is_tolerated_and_garbage_refused(tmp_path):
     p.write_text("hello\nworld\n")
     with pytest.raises(UserError):
         read_record(p)
+
+
+def test_a_new_performance_never_appends_to_a_record_that_has_one(tiny_bank, tmp_path):
+    record = tmp_path / "show.jsonl"
+    for seed in (1, 2):  # `play --record show.jsonl` twice: two performances, one file each
+        run = subprocess.run(engine_command("--port", free_port(), "--rate", 0, "--seed", seed, "--max-chars", 120,
+                                            "--record", record, checkpoints=tiny_bank),
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+    second = tmp_path / "show-2.jsonl"
+    assert "holds a performance already: recording this one to" in run.stderr and second.exists()
+    for path, seed in ((record, 1), (second, 2)):
+        lines = read_record(path)
+        assert [ln["type"] for ln in lines].count("start") == 1 and lines[0]["seed"] == seed
+        r = cli("replay", str(path))
+        assert r.returncode == 0 and "replay matches" in r.stdout, r.stdout + r.stderr

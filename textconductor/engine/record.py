@@ -38,6 +38,20 @@ def new_path(folder: Path | None = None) -> Path:
     return folder / time.strftime("performance-%Y%m%d-%H%M%S.jsonl")
 
 
+def unused_path(path: Path) -> Path:
+    """`path` if it holds nothing yet, else the first free `STEM-2.jsonl`, `STEM-3.jsonl`, ...
+
+    One file holds one performance (replay, anthology and learn read a file from its start line), so
+    a new performance never appends to a record that has one; only a restart continues a record."""
+    path = Path(path)
+    k = 2
+    candidate = path
+    while candidate.exists() and candidate.stat().st_size > 0:
+        candidate = path.with_name(f"{path.stem}-{k}{path.suffix}")
+        k += 1
+    return candidate
+
+
 def file_hashes(paths: list[Path]) -> list[dict[str, str]]:
     return [{"name": Path(p).stem, "path": str(p), "sha256": hashlib.sha256(Path(p).read_bytes()).hexdigest()}
             for p in paths]

@@ -190,7 +190,7 @@ def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
     commands begin to arrive (`engine.sock.start()`), e.g. after installing signal handlers.
     """
     from textconductor.engine import snapshot
-    from textconductor.engine.record import Recorder, file_hashes
+    from textconductor.engine.record import Recorder, file_hashes, unused_path
     from textconductor.engine.server import EngineSocket
     live = live or Live()
     from textconductor.engine.runner import BlocklistFile
@@ -209,11 +209,15 @@ def start_engine(conductor: Conductor, live: Live | None = None) -> Engine:
     recorder = None
     if live.record:
         path = Path(live.record)
-        recorder = Recorder(path)
         state = snapshot.snapshot(conductor)
         if restored and path.exists() and path.stat().st_size > 0:
+            recorder = Recorder(path)
             recorder.restored(state)
         else:
+            if (free := unused_path(path)) != path:
+                log.warning("%s holds a performance already: recording this one to %s", path, free)
+                path = free
+            recorder = Recorder(path)
             recorder.start(conductor.params.seed, conductor.names, file_hashes(conductor.bank.paths), state)
         log.info("recording the performance to %s", path)
     sock = EngineSocket(live.host, live.port, list(live.allow) or None)
