@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 
 from textconductor.errors import UserError
@@ -46,7 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interruptible() -> None:
+    """SIGINT (Ctrl+C, `kill -INT`, the tests) stops every command cleanly, even one started in the
+    background of a script: there the shell leaves SIGINT ignored, and a process that starts with it
+    ignored never raises KeyboardInterrupt, so `audience` or `tempo` would run on until killed."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _interruptible()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
