@@ -35,10 +35,17 @@ def test_mistakes_are_one_line_and_exit_2(args, said):
     assert said in r.stderr and "Traceback" not in r.stderr
 
 
-def test_a_steady_tempo_plays_the_engine_on_the_grid():
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a script's background job
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_a_steady_tempo_plays_the_engine_on_the_grid(background):
+    """...and SIGINT stops it cleanly, also when it was started with SIGINT ignored (cli._interruptible)."""
     engine = FakeEngine()
     proc = subprocess.Popen([sys.executable, "-m", "textconductor", "tempo", "--bpm", "240", "--chars-per-beat", "2",
-                             "--engine", f"127.0.0.1:{engine.port}"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                             "--engine", f"127.0.0.1:{engine.port}"], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ignore_sigint if background else None)
     try:
         cmds = engine.wait_commands(12, timeout=30)
         t0 = time.monotonic()
