@@ -16,9 +16,14 @@ styles of 2x256 on one core), with a fixed seed, so a seeded performance stays r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from textconductor.protocol.charset import CHAR_TO_INDEX, CHARS
+
+if TYPE_CHECKING:  # bank.py imports this module when it finds its homes
+    from textconductor.engine.bank import Bank
 
 HOME_CHARS = 160  # characters of its own a style writes to find its home
 HOME_TEMPERATURE = 0.5  # low: its most typical writing, not its wildest
@@ -29,7 +34,7 @@ _SPACE, _STOP = CHAR_TO_INDEX[" "], {CHAR_TO_INDEX[c] for c in ".;:!?"}  # ... o
 
 
 @torch.no_grad()
-def home_states(bank, chars: int = HOME_CHARS, temperature: float = HOME_TEMPERATURE,
+def home_states(bank: Bank, chars: int = HOME_CHARS, temperature: float = HOME_TEMPERATURE,
                 seed: int = HOME_SEED) -> list[tuple[torch.Tensor, torch.Tensor, str]]:
     """Each style's home (h, c, text): h and c [layers, hidden] are its state after the last line or
     sentence end of its own `chars`-character opening (after all of it, if it wrote none), and
