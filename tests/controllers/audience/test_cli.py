@@ -20,6 +20,7 @@ from tests.engine.conftest import make_bank
 from tests.fakes import EngineProbe, free_port
 from textconductor.protocol import decode_output
 from textconductor.protocol.puck_geometry import style_positions
+from textconductor.tools.harness import stop_process
 
 
 class Lines:
@@ -57,7 +58,10 @@ def test_audience_command_serves_the_room_and_writes_the_qr(tmp_path):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/r/wrongxyz/", timeout=10)
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(20)
+        try:
+            proc.wait(20)  # SIGINT stops it
+        finally:
+            stop_process(proc)  # and it never outlives the test, whatever happened
 
 
 def test_audience_refuses_the_venue_network_without_an_allow_list():
@@ -119,4 +123,7 @@ def test_play_with_the_audience_supervises_the_server(tmp_path):
     finally:
         probe.close()
         proc.send_signal(signal.SIGINT)
-        proc.wait(30)
+        try:
+            proc.wait(30)
+        finally:
+            stop_process(proc)
