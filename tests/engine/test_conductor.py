@@ -120,3 +120,26 @@ def test_prime_feeds_active_styles_like_history():
     model = c.bank.models[1]
     logits, _ = model.step(hist[-1], model.prime(hist[:-1]))
     np.testing.assert_allclose(t.dists[0], torch.softmax(logits, -1).numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("resync_from, chars", [("blank", 80), ("home", 10)])
+def test_how_newcomers_join_travels_in_the_snapshot(resync_from, chars):
+    """A restored engine (and a replay) re-syncs newcomers as the engine that wrote the snapshot did."""
+    from textconductor.engine import snapshot
+    from textconductor.engine.replay import LEGACY_RESYNC_CHARS, _restore
+    c = Conductor(bank(), NAMES, seed=3, tuning=Tuning(resync_from=resync_from, resync_chars=chars))
+    c.apply(Command("weights", (1.0, 0.0, 0.0, 0.0)))
+    for _ in range(40):
+        c.tick()
+    snap = snapshot.snapshot(c)
+    twin = Conductor(bank(), NAMES, seed=0, tuning=Tuning(resync_from="home" if resync_from == "blank" else "blank"))
+    snapshot.restore(twin, snap)
+    c.bank.set_active([])  # the restored twin starts with every style inactive: so does the original here
+    assert (twin.tuning.resync_from, twin.tuning.resync_chars) == (resync_from, chars)
+    for t in (c, twin):
+        t.apply(Command("weights", (0.0, 0.0, 1.0, 1.0)))  # two newcomers mid-text
+    assert "".join(c.tick().char for _ in range(40)) == "".join(twin.tick().char for _ in range(40))
+    old = {k: v for k, v in snap.items() if k != "resync"}  # a record from before homes
+    legacy = Conductor(bank(), NAMES, seed=0)
+    _restore(legacy, old)
+    assert (legacy.tuning.resync_from, legacy.tuning.resync_chars) == ("blank", LEGACY_RESYNC_CHARS)

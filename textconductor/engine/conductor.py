@@ -90,11 +90,18 @@ class Conductor:
         self.last_primed = ""  # the text the last prime put into the history, after the blocklist
         self._fit: dict[int, float] = {}  # style -> how well it reads the text (for the shift's choice)
         self._rebuild_guards()
-        if self.tuning.resync_from not in RESYNC_FROM:
-            raise ValueError(f"resync_from {self.tuning.resync_from!r}: one of {', '.join(RESYNC_FROM)}")
-        if self.tuning.resync_from == "home":
+        self.set_resync(self.tuning.resync_from, self.tuning.resync_chars)
+
+    def set_resync(self, start: str, chars: int) -> None:
+        """How a newly active style joins (engine/home.py): from `start` ("home" or "blank"), then
+        reading the last `chars` characters. Going home for the first time finds every style's home
+        (once per bank) and deactivates all styles, so call it before a performance, not during one."""
+        if start not in RESYNC_FROM:
+            raise ValueError(f"resync_from {start!r}: one of {', '.join(RESYNC_FROM)}")
+        self.tuning.resync_from, self.tuning.resync_chars = start, max(0, int(chars))
+        if start == "home" and not self.bank.has_homes:
             self.bank.set_active([])
-            self.bank.find_homes()  # once per bank: every style writes a short opening (engine/home.py)
+            self.bank.find_homes()
 
     # -- control ---------------------------------------------------------------------------
 

@@ -57,12 +57,18 @@ def _checkpoints(start: dict, bank_dir: Path | None) -> list[Path]:
     return paths
 
 
+LEGACY_RESYNC_CHARS = 80  # the engine's re-sync before homes (records written before it say nothing)
+
+
 def _restore(c, state: dict) -> None:
-    """A snapshot from before the guards had no guard in it: the engine that wrote it had none."""
+    """A snapshot from before the guards had no guard in it: the engine that wrote it had none; one
+    from before homes has no resync: its engine started newcomers blank on 80 characters."""
     from textconductor.engine.snapshot import restore
     restore(c, state)
     if "guard" not in state:
         c.set_guard(False)
+    if "resync" not in state:
+        c.set_resync("blank", LEGACY_RESYNC_CHARS)
 
 
 def replay(path: Path, bank_dir: Path | None = None, device: str = "cpu", until: int | None = None) -> ReplayResult:

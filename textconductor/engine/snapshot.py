@@ -20,6 +20,7 @@ from textconductor.engine.blocklist import Blocklist
 from textconductor.engine.conductor import Conductor
 from textconductor.protocol import MIX_MODES
 from textconductor.protocol.charset import fold
+from textconductor.protocol.defaults import RESYNC_FROM
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def snapshot(c: Conductor) -> dict[str, Any]:
         "guard_counts": c.counts.as_dict(),
         "blocklist": sorted(c.blocklist.blocklist.entries),
         "crowd": c.crowd.state(),
+        "resync": {"from": c.tuning.resync_from, "chars": c.tuning.resync_chars},
     }
 
 
@@ -72,6 +74,9 @@ def restore(c: Conductor, snap: dict[str, Any]) -> None:
     c.history.clear()
     c.history.extend(fold(snap.get("history", "")) or "\n")
     c.bank.set_active([])
+    resync = snap.get("resync")
+    if isinstance(resync, dict) and resync.get("from") in RESYNC_FROM:  # how newcomers joined, so replay is exact
+        c.set_resync(resync["from"], int(resync.get("chars", c.tuning.resync_chars)))
     if "blocklist" in snap:
         c.blocklist.blocklist = Blocklist.of(snap["blocklist"])
     c.blocklist.rebuild("".join(c.history))
