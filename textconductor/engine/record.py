@@ -122,7 +122,10 @@ def read_record(path: Path) -> list[dict[str, Any]]:
     """All complete lines; a torn last line (crash mid-write) is skipped, anything else is an error."""
     from textconductor.errors import UserError
     out = []
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: cannot read the record ({e.__class__.__name__}: {getattr(e, 'strerror', None) or e})") from None
     for i, line in enumerate(lines):
         if not line.strip():
             continue
