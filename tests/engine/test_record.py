@@ -89,3 +89,11 @@ def test_a_new_performance_never_appends_to_a_record_that_has_one(tiny_bank, tmp
         assert [ln["type"] for ln in lines].count("start") == 1 and lines[0]["seed"] == seed
         r = cli("replay", str(path))
         assert r.returncode == 0 and "replay matches" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_missing_or_unreadable_record_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"\xff\xfe")
+    for path in (tmp_path / "missing.jsonl", bad):
+        r = cli("replay", str(path))
+        assert r.returncode == 2 and "cannot read the record" in r.stderr and "Traceback" not in r.stderr

@@ -125,7 +125,8 @@ def read_record(path: Path) -> list[dict[str, Any]]:
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
-        raise UserError(f"{path}: cannot read the record ({e.__class__.__name__}: {getattr(e, 'strerror', None) or e})") from None
+        why = getattr(e, "strerror", None) or e
+        raise UserError(f"{path}: cannot read the record ({e.__class__.__name__}: {why})") from None
     for i, line in enumerate(lines):
         if not line.strip():
             continue
