@@ -10,7 +10,7 @@ after it has written a short opening of its own (from a newline, at a low temper
 end of a line or sentence), and a newcomer starts from home and reads only the last few characters
 of the history (the word in progress, the punctuation): it knows who it is and where the text is.
 
-The openings are sampled once, all styles together in the bank's own batched step (0.5 s for 24
+The openings are sampled once, all styles together in the bank's own batched step (about 1 s for 24
 styles of 2x256 on one core), with a fixed seed, so a seeded performance stays reproducible.
 """
 
