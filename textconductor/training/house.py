@@ -13,7 +13,9 @@ Three terms, each a measured choice (`textconductor bench learn`, docs/models.md
   ratio (not the raw likelihood) is what makes it safe: the house is never asked to make common
   characters unlikely, only to prefer one passage over another *more than the origin did*,
   and the logistic loss stops pushing once it does (plain unlikelihood on every character of a
-  rejected passage would also push down spaces and vowels).
+  rejected passage would also push down spaces and vowels). `preference="simpo"` drops the
+  origin from the comparison (SimPO): the house's own length-normalised likelihoods, which is
+  what the ranking judges; measured to learn the ranking faster and forget the author faster.
 
 Every passage is read from a fresh state after a newline, exactly as the engine opens a
 performance, and scored per character (length-normalised) so long and short passages weigh alike.
