@@ -52,7 +52,10 @@ def test_hundred_thousand_hostile_packets_at_full_speed(client, engine):
     s = Status.decode(client.wait_for(
         "/tc/status", lambda p: Status.decode(p).rejected >= before + N - dropped, timeout=60))
     assert s.rejected == before + N - dropped  # every packet that reached the engine was counted
-    assert N - dropped >= 20_000  # the engine really parsed a flood, whatever the kernel dropped
+    # The engine really parsed a flood, whatever the kernel dropped: how much it drops depends on
+    # how fast the sender is against the engine's receive thread (16,405 parsed was the least seen,
+    # in a CI run; usually far more), so the floor is a tenth of the flood.
+    assert N - dropped >= N // 10
     assert len(gaps) > 50 and max(gaps) < 0.1, f"generation stalled {max(gaps) * 1000:.0f} ms"
     Tick.decode(client.wait_for("/tc/tick"))  # and it is still generating
     print(f"\n{N:,} packets sent; kernel dropped {dropped:,}; engine rejected {s.rejected - before:,}; "
