@@ -34,7 +34,8 @@ class BankError(UserError):
 
 
 class Bank:
-    def __init__(self, models: Sequence[CharLSTM], device: str | torch.device = "cpu") -> None:
+    def __init__(self, models: Sequence[CharLSTM], device: str | torch.device = "cpu",
+                 spare_slots: int = SPARE_SLOTS) -> None:
         if not models:
             raise BankError("a bank needs at least one style")
         shapes = {(m.config.layers, m.config.hidden, m.config.embed, m.config.vocab) for m in models}
@@ -51,7 +52,7 @@ class Bank:
         self._styles = [{k: v[i] for k, v in full.items()} for i in range(self.n)]
         # Slot buffers: rows [0, A) hold the active styles' weights and states. They have room
         # for a few more styles than the bank holds, so a hot-loaded style costs no reallocation.
-        self._alloc_slots(self.n + SPARE_SLOTS, full)
+        self._alloc_slots(self.n + spare_slots, full)
         self.slots: list[int] = []
 
     def _alloc_slots(self, capacity: int, like: dict[str, torch.Tensor]) -> None:
@@ -74,7 +75,7 @@ class Bank:
         on another thread: it only reads the bank's shape), for `add_style` or `replace_style`."""
         self.check_shape(model)
         model = model.to(self.device).eval()
-        alone = Bank([model], self.device)
+        alone = Bank([model], self.device, spare_slots=0)  # one style's slot: enough to find its home
         alone.find_homes()
         return alone._styles[0]
 
