@@ -7,6 +7,7 @@ from textconductor.assets import BANK_DIR, load_recipe, load_styles
 from textconductor.engine.bank import Bank
 from textconductor.model.checkpoint import load_checkpoint
 from textconductor.protocol.charset import CHARS
+from textconductor.training.bank_recipe import STAGES, stage_settings
 from textconductor.training.lineage import lineage
 
 FILES = sorted(BANK_DIR.glob("*.safetensors"))
@@ -28,8 +29,9 @@ def test_every_bundled_checkpoint_loads_and_predicts():
         model, meta = load_checkpoint(path)
         assert meta.name == path.stem and meta.name in RECIPE_STYLES
         assert meta.charset == CHARS
-        # trained as the recipe says: shared base, then this style's fine-tune, settling and re-entry runs
-        stages = [s for s in ("finetune", "settle", "reentry") if s in RECIPE]
+        # trained as the recipe says: shared base, then this style's fine-tune, settling and re-entry runs,
+        # and an extension where the recipe gives it one
+        stages = [s for s in STAGES if stage_settings(RECIPE, s, meta.name) is not None]
         assert [run["name"] for run in lineage(meta)] == ["base"] + [meta.name] * len(stages)
         assert meta.extra["line_starts"] and meta.extra["reentry"] == RECIPE["reentry"]["reentry"]
         assert meta.heldout_bpc is not None and meta.heldout_bpc < 3.0

@@ -50,3 +50,29 @@ def test_train_bank_refuses_a_corpora_folder_without_the_styles(tmp_path):
     with pytest.raises(UserError, match="lacks"):
         train_bank(tmp_path, tmp_path / "bank", work_dir=tmp_path / "w",
                    recipe={"base": {}, "finetune": {"styles": ["psalm"]}})
+
+
+def test_from_bank_runs_only_the_stages_after_the_one_named_and_skips_zero_budgets(tmp_path):
+    corpora = tmp_path / "corpora"
+    corpora.mkdir()
+    for style in ("psalm", "code"):
+        (corpora / f"{style}.txt").write_text(tiny_text(style, 15_000))
+    recipe = {"base": {**TINY, "name": "base", "lr": 0.01, "chars": 6_000},
+              "finetune": {**TINY, "lr": 0.005, "chars": 3_000, "styles": ["psalm", "code"], "jobs": 2},
+              "extend": {**TINY, "lr": 0.002, "chars": 0, "overrides": {"code": {"chars": 2_000}}}}
+    kw = dict(device="cpu", threads=1, shipped_base=tmp_path / "none.safetensors")
+    first = tmp_path / "bank"
+    train_bank(corpora, first, work_dir=tmp_path / "w1", recipe={k: recipe[k] for k in ("base", "finetune")}, **kw)
+
+    second = tmp_path / "bank2"
+    done = train_bank(corpora, second, work_dir=tmp_path / "w2", recipe=recipe, from_bank=first, after="finetune", **kw)
+    assert sorted(p.name for p in done) == ["code.safetensors", "psalm.safetensors"]
+    assert (second / "psalm.safetensors").read_bytes() == (first / "psalm.safetensors").read_bytes()  # budget 0
+    runs = lineage(load_meta(second / "code.safetensors"))
+    assert [(r["name"], r["chars"]) for r in runs] == [("base", 6_144), ("code", 3_072), ("code", 2_048)]
+    assert not (tmp_path / "w2" / "base.safetensors").exists()  # no base is trained for a bank that has one
+
+    from textconductor.errors import UserError
+    with pytest.raises(UserError, match="unknown stage"):
+        train_bank(corpora, tmp_path / "b3", work_dir=tmp_path / "w3", recipe=recipe, from_bank=first,
+                   after="polish", **kw)

@@ -92,6 +92,21 @@ def test_fine_tune_from_base(tiny_checkpoint, tmp_path):
     assert meta.base == "psalm" and (meta.layers, meta.hidden) == (1, 32)
 
 
+def test_fine_tune_widened_from_base_starts_where_the_base_was(tiny_checkpoint, tiny_corpus, tmp_path):
+    out = tmp_path / "wide.safetensors"
+    args = ["train", str(tiny_corpus), "--name", "psalm", "--out", str(out), "--base", str(tiny_checkpoint),
+            "--threads", "1", "--no-progress", "--batch", "8", "--seq-len", "32", "--lr", "1e-3"]
+    r = run_cli(*args, "--chars", "2560", "--hidden", "48", "--widen")
+    assert r.returncode == 0, r.stderr
+    model, meta = load_checkpoint(out)
+    assert (meta.layers, meta.hidden) == (1, 48) and meta.base == "psalm"
+    base, base_meta = load_checkpoint(tiny_checkpoint)
+    # ten small steps from an exact copy: still about as good as the base (a broken widen would start at chance)
+    assert meta.heldout_bpc < base_meta.heldout_bpc + 0.3
+    r = run_cli(*args, "--chars", "100", "--hidden", "16", "--widen", "--out", str(tmp_path / "narrow.safetensors"))
+    assert r.returncode == 2 and "--widen grows 1x32" in r.stderr
+
+
 @pytest.mark.parametrize("setup,args,words", [
     (None, ["missing.txt"], ["no such file"]),
     ("", ["empty.txt"], ["empty"]),

@@ -24,7 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def cmd_bench_engine(a: argparse.Namespace) -> int:
-    from textconductor.tools.bench_engine import run_bench
+    from textconductor.tools.bench_engine import run_bench, size_table
+    if a.sizes:
+        if not a.random:
+            raise UsageError("--sizes compares random styles of each width: give --random N too")
+        print(size_table(a.random, a.sizes, a.ticks))
+        return 0
     print(run_bench(style_source(a), a.device, a.threads, a.random, ticks=a.ticks, seconds=a.seconds))
     return 0
 
@@ -165,6 +170,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_bank_args(be)
     be.add_argument("--random", type=positive_int, metavar="N",
                     help="use N randomly initialised 2x256 styles (timing only) instead of trained ones")
+    be.add_argument("--sizes", type=positive_int, nargs="+", metavar="HIDDEN",
+                    help="with --random: only the step time at these widths side by side (e.g. 256 384 512)")
     be.add_argument("--ticks", type=positive_int, default=300, help="ticks per measurement")
     be.add_argument("--seconds", type=positive_float, default=5.0, help="length of the sustained-rate run")
     be.set_defaults(func=cmd_bench_engine)

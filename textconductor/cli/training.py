@@ -14,6 +14,7 @@ from pathlib import Path
 
 from textconductor.cli.args import UsageError, add_device, fraction, positive_float, positive_int
 from textconductor.protocol.defaults import DEFAULT_TEMPERATURE
+from textconductor.training.bank_recipe import STAGES
 from textconductor.training.config import SEGMENT, TrainConfig
 
 
@@ -31,8 +32,9 @@ def cmd_train(a: argparse.Namespace) -> int:
     cfg = TrainConfig(name=a.name, layers=a.layers, hidden=a.hidden, embed=a.embed, dropout=a.dropout,
                       batch=a.batch, seq_len=a.seq_len, lr=lr, seed=a.seed,
                       minutes=a.minutes, chars=a.chars, save_every_s=a.save_every * 60,
-                      save_every_steps=a.save_every_steps, base=a.base, display_name=a.display_name or "",
-                      line_starts=a.line_starts, reentry=a.reentry, prefix_max=a.prefix_max,
+                      save_every_steps=a.save_every_steps, base=a.base, widen=a.widen,
+                      display_name=a.display_name or "", line_starts=a.line_starts, reentry=a.reentry,
+                      prefix_max=a.prefix_max,
                       **({"segment": a.segment} if a.segment else {}))
     out = Path(a.out) if a.out else Path("checkpoints") / f"{a.name}.safetensors"
     meta = train(a.corpus, out, cfg, resume=a.resume, device=a.device, threads=a.threads,
@@ -66,7 +68,7 @@ def cmd_train_bank(a: argparse.Namespace) -> int:
     from textconductor.training.bank_recipe import train_bank
     done = train_bank(Path(a.corpora), Path(a.out) if a.out else BANK_DIR, Path(a.work) if a.work else None,
                       a.only, a.jobs, a.device, a.retrain_base, a.threads,
-                      from_bank=Path(a.from_bank) if a.from_bank else None)
+                      from_bank=Path(a.from_bank) if a.from_bank else None, after=a.after)
     print(f"{len(done)} style(s) trained into {Path(a.out) if a.out else BANK_DIR}")
     return 0
 
@@ -91,7 +93,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--name", required=True, help="style name stored in the checkpoint")
     t.add_argument("--display-name", help="human-readable name (default: --name)")
     t.add_argument("--out", help="checkpoint path (default checkpoints/NAME.safetensors)")
-    t.add_argument("--base", help="fine-tune from this checkpoint (its shape wins)")
+    t.add_argument("--base", help="fine-tune from this checkpoint (its shape wins, unless --widen)")
+    t.add_argument("--widen", action="store_true",
+                   help="grow the --base model to --hidden units per layer first; it predicts exactly as before "
+                        "until training uses the new units")
     t.add_argument("--layers", type=positive_int, default=TrainConfig.layers)
     t.add_argument("--hidden", type=positive_int, default=TrainConfig.hidden)
     t.add_argument("--embed", type=positive_int, default=TrainConfig.embed)
@@ -160,8 +165,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="train a new shared base model instead of fine-tuning from the shipped one")
     add_device(b, default="auto")
     b.add_argument("--from-bank", metavar="DIR",
-                   help="take each style's settled checkpoint from this bank (e.g. the bundled one) and run "
-                        "only the stages after settle")
+                   help="take each style's checkpoint from this bank (e.g. the bundled one) and run only the "
+                        "stages after --after")
+    b.add_argument("--after", default="settle", choices=STAGES,
+                   help="with --from-bank: the last stage its checkpoints have finished (default settle; the "
+                        "bundled bank has finished reentry)")
     b.set_defaults(func=cmd_train_bank)
 
     r = sub.add_parser("bank-report", help="measure the bank: bits/char vs n-gram, identifiability, mixing, "

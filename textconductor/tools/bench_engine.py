@@ -33,9 +33,31 @@ from textconductor.tools.soak import all_active_engine
 log = logging.getLogger(__name__)
 
 
-def _random_bank(n: int) -> tuple[list[CharLSTM], list[str]]:
+def _random_bank(n: int, hidden: int = CharLSTMConfig.hidden) -> tuple[list[CharLSTM], list[str]]:
     torch.manual_seed(0)
-    return [CharLSTM(CharLSTMConfig()).eval() for _ in range(n)], [f"random{i}" for i in range(n)]
+    return [CharLSTM(CharLSTMConfig(hidden=hidden)).eval() for _ in range(n)], [f"random{i}" for i in range(n)]
+
+
+def size_table(n: int, hiddens: list[int], ticks: int, rounds: int = 3) -> str:
+    """Step time of `n` active random styles at each width, measured in alternating rounds (so a
+    noisy neighbour slows every width alike), with what the bank would weigh on disk as fp16: the
+    figures that decide whether a wider style pays for itself at 24 active."""
+    banks = {h: Bank(_random_bank(n, h)[0]) for h in hiddens}
+    times: dict[int, list[float]] = {h: [] for h in hiddens}
+    for _ in range(rounds):
+        for h in hiddens:
+            times[h] += time_batched(banks[h], list(range(n)), ticks)
+    first = float(np.median(times[hiddens[0]]))
+    lines = [f"# bench engine --sizes: {n} active random styles, {torch.get_num_threads()} torch thread(s), "
+             f"{rounds} alternating rounds of {ticks} ticks",
+             "", "| layers x hidden | params/style | bank on disk, fp16 MB | step median ms | p99 ms "
+             "| chars/s ceiling | step / first |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for h in hiddens:
+        params = banks[h].models[0].num_params()
+        med, p99 = _percentiles(times[h])
+        lines.append(f"| {banks[h].layers}x{h} | {params / 1e6:.2f} M | {n * params * 2 / 1e6:.1f} | {med:.2f} "
+                     f"| {p99:.2f} | {1e3 / med:.0f} | {med / 1e3 / first:.2f}x |")
+    return "\n".join(lines)
 
 
 def _percentiles(xs: list[float]) -> tuple[float, float]:

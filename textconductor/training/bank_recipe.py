@@ -1,6 +1,6 @@
 """The default bank's recipe (assets/bank.toml) and style table (assets/styles.toml), and
-`train-bank`: base model first, then per style a fine-tune, a settling run and a re-entry run,
-each a resumable `train` run.
+`train-bank`: base model first, then per style a fine-tune, a settling run, a re-entry run and,
+where the held-out text said a style was undertrained, an extension; each a resumable `train` run.
 
 Each step is a separate `textconductor train --resume` process, so killing this command at any
 moment loses at most a couple of minutes, and running it again continues where it stopped.
@@ -29,8 +29,18 @@ def default_work_dir() -> Path:
     return bank_work_dir()
 
 
-STAGES = ("finetune", "settle", "reentry")  # per style, in order; each continues from the one before
-SETTLED = "settle"  # the last stage a --from-bank checkpoint is taken to have finished
+STAGES = ("finetune", "settle", "reentry", "extend")  # per style, in order; each continues from the one before
+SETTLED = "settle"  # the last stage a --from-bank checkpoint is taken to have finished, unless told
+
+
+def stage_settings(recipe: dict, stage: str, style: str) -> dict | None:
+    """A stage's settings for one style (its overrides applied), or None when the style skips it:
+    the stage is not in the recipe, or gives this style a budget of 0 characters."""
+    if stage not in recipe:
+        return None
+    settings = {**recipe[stage], **recipe[stage].get("overrides", {}).get(style, {})}
+    settings.pop("overrides", None)
+    return None if settings.get("chars", 1) == 0 else settings
 
 
 def _train_cmd(corpora: list[Path], name: str, out: Path, settings: dict, extra: list[str]) -> list[str]:
@@ -96,14 +106,17 @@ def _run(chains: list[list[list[str]]], jobs: int, on_done: Callable[[int], None
 def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | None = None, only: list[str] | None = None,
                jobs: int | None = None, device: str = "auto", retrain_base: bool = False, threads: int | None = None,
                recipe: dict | None = None, shipped_base: Path = SHIPPED_BASE,
-               from_bank: Path | None = None) -> list[Path]:
+               from_bank: Path | None = None, after: str = SETTLED) -> list[Path]:
     """Base (unless shipped), then per style: fine-tune from the base, settle from the fine-tune,
     re-entry from the settled model.
 
     Styles already in `out_dir` are skipped; a stage already finished in the work folder is not
     run again, so an interrupted run continues where it stopped. With `from_bank`, each style's
-    checkpoint there stands for its finished stages up to `SETTLED`.
+    checkpoint there stands for its finished stages up to `after` (settle by default; the bundled
+    bank has finished re-entry, so `after="reentry"` runs only the extension on it).
     """
+    if after not in STAGES:
+        raise UserError(f"unknown stage {after!r}: one of {', '.join(STAGES)}")
     recipe, styles = recipe or load_recipe(), load_styles()
     work = work_dir or default_work_dir()
     work.mkdir(parents=True, exist_ok=True)
@@ -120,7 +133,7 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
             raise UserError(f"--from-bank {from_bank} lacks {', '.join(absent)}")
 
     base = work / "base.safetensors"
-    if not base.exists() and shipped_base.exists() and not retrain_base:
+    if not base.exists() and shipped_base.exists() and not retrain_base and from_bank is None:
         log.info("fine-tuning from the shipped base model %s (--retrain-base to train a new one)", shipped_base)
         base = shipped_base
     if not _finished(base) and from_bank is None:
@@ -132,14 +145,14 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
     chains, finals = [], []
     for n in todo:
         chain, prev = [], base
-        stages = STAGES[STAGES.index(SETTLED) + 1:] if from_bank is not None else STAGES
+        stages = STAGES[STAGES.index(after) + 1:] if from_bank is not None else STAGES
         if from_bank is not None:
             prev = from_bank / f"{n}.safetensors"
         for stage in stages:
-            if stage not in recipe:
+            settings = stage_settings(recipe, stage, n)
+            if settings is None:
                 continue
             out = work / (f"{n}.safetensors" if stage == "finetune" else f"{n}.{stage}.safetensors")
-            settings = {**recipe[stage], **recipe[stage].get("overrides", {}).get(n, {})}
             extra = ["--base", str(prev), "--display-name", styles[n].display if n in styles else n, *dev, *threads_arg]
             if settings.get("reentry"):
                 extra += ["--foreign", *(str(files[m]) for m in names if m != n)]

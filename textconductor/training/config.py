@@ -38,6 +38,7 @@ class TrainConfig:
     save_every_s: float = 120.0
     save_every_steps: int | None = None  # for tests: checkpoint on step counts, not wall time
     base: str | None = None
+    widen: bool = False  # grow the base to `hidden` units, predicting as it did (training/widen.py)
     display_name: str = ""
     segment: int = SEGMENT
     line_starts: bool = False

@@ -37,6 +37,7 @@ from textconductor.training.corpus import Corpus, load_corpus
 from textconductor.training.evaluate import model_bpc, scored_windows
 from textconductor.training.lineage import lineage
 from textconductor.training.train_state import restore_state, save_state, state_path
+from textconductor.training.widen import widen
 
 __all__ = ["TrainConfig", "TrainError", "learning_rate", "train"]
 
@@ -114,10 +115,17 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
     if cfg.base:
         base_model, base_meta = load_checkpoint(cfg.base)
         bc = base_meta.config
-        if (bc.layers, bc.hidden, bc.embed) != (cfg.layers, cfg.hidden, cfg.embed):
+        if cfg.widen:
+            if cfg.hidden < bc.hidden:
+                raise TrainError(f"--widen grows {bc.layers}x{bc.hidden} to more units per layer; "
+                                 f"asked for --hidden {cfg.hidden}")
+            cfg.layers, cfg.embed = bc.layers, bc.embed  # only the width grows
+            log.info("widening the base model from %dx%d to %dx%d", bc.layers, bc.hidden, cfg.layers, cfg.hidden)
+            base_model = widen(base_model, cfg.hidden, cfg.seed)
+        elif (bc.layers, bc.hidden, bc.embed) != (cfg.layers, cfg.hidden, cfg.embed):
             log.info("using the base model's shape %dx%d (embed %d)", bc.layers, bc.hidden, bc.embed)
             cfg.layers, cfg.hidden, cfg.embed = bc.layers, bc.hidden, bc.embed
-            model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
+        model = CharLSTM(CharLSTMConfig(cfg.layers, cfg.hidden, cfg.embed, dropout=cfg.dropout))
         model.load_state_dict(base_model.state_dict())
         base_name = base_meta.name
         base_info = {"lineage": lineage(base_meta)}
