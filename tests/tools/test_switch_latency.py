@@ -103,3 +103,22 @@ def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
     assert reentry["median"] < plain["median"]
     # Starting a newcomer from its home, with only the last few characters to read, fixes it too.
     assert home["never"] <= 0.1 and home["median"] <= 5, got
+
+
+def test_measure_keeps_only_the_pairs_of_one_style_when_asked(monkeypatch):
+    from types import SimpleNamespace
+
+    import textconductor.tools.switch_latency as sl
+    seen = []
+
+    def fake_switch(conductor, judge, a, b, seed, half=False):
+        seen.append((a, b))
+        return sl.Switch(a, b, seed, None, "")
+    monkeypatch.setattr(sl, "run_switch", fake_switch)
+    conductor = SimpleNamespace(names=[f"s{i}" for i in range(24)])
+    sl.measure(conductor, None, seeds=(1,), involving=5)
+    assert sorted(a for a, b in seen if a == 5) == [5] * 10 and sum(b == 5 for a, b in seen) == 10
+    assert len(seen) == 20  # every style is A ten times and B ten times: 5's twenty, no other
+    seen.clear()
+    sl.measure(conductor, None, seeds=(1,))
+    assert len(seen) == 240

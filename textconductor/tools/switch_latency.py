@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textconductor.errors import UserError
 from textconductor.protocol.defaults import DEFAULT_TEMPERATURE, RESYNC_CHARS
 
 log = logging.getLogger(__name__)
@@ -100,11 +101,14 @@ def summary(switches: list[Switch], follow: int = FOLLOW) -> dict[str, float]:
 
 
 def measure(conductor, judge, seeds: tuple[int, ...] = (1, 2), half: bool = False,
-            offsets: tuple[int, ...] = OFFSETS) -> list[Switch]:
-    """Every stratified pair under every seed; logs progress per A."""
+            offsets: tuple[int, ...] = OFFSETS, involving: int | None = None) -> list[Switch]:
+    """Every stratified pair under every seed (only those with style `involving` as A or B, if
+    given); logs progress per A."""
     out = []
     n = len(conductor.names)
     for a, b in pairs(n, offsets):
+        if involving is not None and involving not in (a, b):
+            continue
         for s in seeds:
             out.append(run_switch(conductor, judge, a, b, seed=10_000 * a + 100 * b + s, half=half))
         if b == (a + offsets[-1]) % n:
@@ -114,11 +118,12 @@ def measure(conductor, judge, seeds: tuple[int, ...] = (1, 2), half: bool = Fals
     return out
 
 
-def null_rate(conductor, judge, seeds: tuple[int, ...] = (1,), offsets: tuple[int, ...] = OFFSETS) -> float:
+def null_rate(conductor, judge, seeds: tuple[int, ...] = (1,), offsets: tuple[int, ...] = OFFSETS,
+              involving: int | None = None) -> float:
     """Share of no-move experiments (A keeps all the weight) in which the detector claims B arrived."""
     n = len(conductor.names)
     hits = [run_switch(conductor, judge, a, b, seed=20_000 * a + 100 * b + s, null=True).latency is not None
-            for a, b in pairs(n, offsets) for s in seeds]
+            for a, b in pairs(n, offsets) for s in seeds if involving is None or involving in (a, b)]
     return float(np.mean(hits))
 
 
@@ -127,10 +132,11 @@ NULL_OFFSETS = (1, 13)
 
 
 def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
-                 tuning=None) -> tuple[dict, object]:
+                 tuning=None, involving: str | None = None) -> tuple[dict, object]:
     """Hard switches, half-way moves and null runs on one bank; (results as plain data, the judge).
 
-    `tuning`: the conductor's Tuning (how a newcomer re-syncs); default: the engine's."""
+    `tuning`: the conductor's Tuning (how a newcomer re-syncs); default: the engine's.
+    `involving`: only the pairs with this style as A or B (to compare one style's versions)."""
     from textconductor.engine.conductor import Conductor
     from textconductor.engine.loader import bank_files, load_bank
     from textconductor.protocol import Params
@@ -145,9 +151,12 @@ def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
     def rows(sw: list[Switch]) -> list[dict]:
         return [{"a": names[x.a], "b": names[x.b], "seed": x.seed, "latency": x.latency, "text": x.text} for x in sw]
 
-    hard = measure(conductor, judge, seeds)
-    half = measure(conductor, judge, seeds, half=True, offsets=HALF_OFFSETS)
-    null = null_rate(conductor, judge, seeds[:1], NULL_OFFSETS)
+    if involving is not None and involving not in names:
+        raise UserError(f"--involving {involving}: no such style in {bank_dir}")
+    only = names.index(involving) if involving is not None else None
+    hard = measure(conductor, judge, seeds, involving=only)
+    half = measure(conductor, judge, seeds, half=True, offsets=HALF_OFFSETS, involving=only)
+    null = null_rate(conductor, judge, seeds[:1], NULL_OFFSETS, involving=only)
     return {"bank": str(bank_dir), "hard": rows(hard), "half": rows(half), "null": null}, judge
 
 
@@ -197,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpora", required=True, type=Path)
     p.add_argument("--json", type=Path, help="also write the raw results (every switch with its text) here")
     p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--involving", metavar="STYLE", help="only the pairs with this style as A or B")
     p.add_argument("--resync", nargs="+", metavar="FROM:CHARS",
                    help="re-sync settings to compare on every bank, e.g. home:10 blank:80 (default: the engine's)")
     a = p.parse_args(argv)
@@ -213,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         label, _, folder = spec.rpartition("=")
         for suffix, tuning in tunings:
             results[(label or folder) + suffix], judge = measure_bank(Path(folder), a.corpora,
-                                                                      tuple(range(1, a.seeds + 1)), judge, tuning)
+                                                                      tuple(range(1, a.seeds + 1)), judge, tuning,
+                                                                      a.involving)
     if a.json:
         a.json.write_text(json.dumps(results, indent=1))
     print(table(results))
