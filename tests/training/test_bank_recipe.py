@@ -10,6 +10,14 @@ from textconductor.training.lineage import lineage
 TINY = {"layers": 1, "hidden": 32, "embed": 16, "batch": 8, "seq_len": 32, "seed": 1}
 
 
+def _corpora(tmp_path):
+    corpora = tmp_path / "corpora"
+    corpora.mkdir()
+    for style in ("psalm", "code"):
+        (corpora / f"{style}.txt").write_text(tiny_text(style, 15_000))
+    return corpora
+
+
 def test_the_shipped_recipe_names_every_stage():
     recipe = load_recipe()
     assert len(recipe["finetune"]["styles"]) == 24
@@ -17,10 +25,7 @@ def test_the_shipped_recipe_names_every_stage():
 
 
 def test_train_bank_runs_base_finetune_and_settle_and_resumes(tmp_path):
-    corpora = tmp_path / "corpora"
-    corpora.mkdir()
-    for style in ("psalm", "code"):
-        (corpora / f"{style}.txt").write_text(tiny_text(style, 15_000))
+    corpora = _corpora(tmp_path)
     recipe = {"base": {**TINY, "name": "base", "lr": 0.01, "chars": 12_000},
               "finetune": {**TINY, "lr": 0.005, "chars": 6_000, "styles": ["psalm", "code"], "jobs": 2,
                            "overrides": {"code": {"chars": 9_000}}},
@@ -53,10 +58,7 @@ def test_train_bank_refuses_a_corpora_folder_without_the_styles(tmp_path):
 
 
 def test_from_bank_runs_only_the_stages_after_the_one_named_and_skips_zero_budgets(tmp_path):
-    corpora = tmp_path / "corpora"
-    corpora.mkdir()
-    for style in ("psalm", "code"):
-        (corpora / f"{style}.txt").write_text(tiny_text(style, 15_000))
+    corpora = _corpora(tmp_path)
     recipe = {"base": {**TINY, "name": "base", "lr": 0.01, "chars": 6_000},
               "finetune": {**TINY, "lr": 0.005, "chars": 3_000, "styles": ["psalm", "code"], "jobs": 2},
               "extend": {**TINY, "lr": 0.002, "chars": 0, "overrides": {"code": {"chars": 2_000}}}}
