@@ -79,6 +79,15 @@ def test_bench_engine_and_soak_run_on_checkpoints(tiny_bank, capsys):
     assert "# soak: 3 trained styles" in out and "500 chars in" in out
 
 
+def test_bench_engine_sizes_compares_widths_side_by_side(capsys):
+    from textconductor.cli import main
+    assert main(["bench", "engine", "--random", "2", "--sizes", "32", "64", "--ticks", "5"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| 2x")]
+    assert [r.split(" | ")[0] for r in rows] == ["| 2x32", "| 2x64"]
+    assert rows[0].endswith("| 1.00x |")  # the first width is the yardstick
+    assert main(["bench", "engine", "--sizes", "32"]) == 2  # widths of random styles only: a usage error
+
+
 def test_blocklist_file_is_read_and_missing_file_is_no_list(bank_dir, tmp_path):
     words = tmp_path / "blocklist.txt"
     words.write_text("# stand-ins\nthe\nand\n")

@@ -28,7 +28,7 @@ def cmd_bench_engine(a: argparse.Namespace) -> int:
     if a.sizes:
         if not a.random:
             raise UsageError("--sizes compares random styles of each width: give --random N too")
-        print(size_table(a.random, a.sizes, a.ticks))
+        print(size_table(a.random, a.sizes, a.ticks, a.threads))
         return 0
     print(run_bench(style_source(a), a.device, a.threads, a.random, ticks=a.ticks, seconds=a.seconds))
     return 0

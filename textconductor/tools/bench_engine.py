@@ -38,10 +38,11 @@ def _random_bank(n: int, hidden: int = CharLSTMConfig.hidden) -> tuple[list[Char
     return [CharLSTM(CharLSTMConfig(hidden=hidden)).eval() for _ in range(n)], [f"random{i}" for i in range(n)]
 
 
-def size_table(n: int, hiddens: list[int], ticks: int, rounds: int = 3) -> str:
+def size_table(n: int, hiddens: list[int], ticks: int, threads: int = 1, rounds: int = 3) -> str:
     """Step time of `n` active random styles at each width, measured in alternating rounds (so a
     noisy neighbour slows every width alike), with what the bank would weigh on disk as fp16: the
     figures that decide whether a wider style pays for itself at 24 active."""
+    torch.set_num_threads(max(1, threads))
     banks = {h: Bank(_random_bank(n, h)[0]) for h in hiddens}
     times: dict[int, list[float]] = {h: [] for h in hiddens}
     for _ in range(rounds):
