@@ -108,7 +108,7 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
                recipe: dict | None = None, shipped_base: Path = SHIPPED_BASE,
                from_bank: Path | None = None, after: str = SETTLED) -> list[Path]:
     """Base (unless shipped), then per style: fine-tune from the base, settle from the fine-tune,
-    re-entry from the settled model.
+    re-entry from the settled model, and an extension where the recipe gives the style one.
 
     Styles already in `out_dir` are skipped; a stage already finished in the work folder is not
     run again, so an interrupted run continues where it stopped. With `from_bank`, each style's
