@@ -68,8 +68,8 @@ def report(corpora: Path, bank_dir: Path = BANK_DIR, before: Path | None = None)
     out = [f"Bank: {len(names)} styles, {size_mb:.1f} MB on disk (fp16 safetensors)."]
     own_s, shared_s = training_seconds([load_meta(p) for p in paths])
     out.append(f"Training time (wall-clock seconds of the training loops, as stored in the checkpoints): "
-               f"{own_s / 3600:.2f} h summed over the styles' own runs (fine-tune, settle and re-entry, one core "
-               "each), "
+               f"{own_s / 3600:.2f} h summed over the styles' own runs (fine-tune, settle, re-entry and any "
+               "extension, one core each), "
                f"plus {shared_s / 3600:.2f} h for the shared base (two cores).")
     out += ["", "### 1. Held-out bits per character", "",
             "`textconductor eval textconductor/assets/bank/*.safetensors --corpora ../shared/corpora`", "",
