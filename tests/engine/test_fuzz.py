@@ -4,6 +4,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 from textconductor.protocol import Status, Tick
 
 N = 100_000
@@ -56,7 +58,13 @@ def test_hundred_thousand_hostile_packets_at_full_speed(client, engine):
     # how fast the sender is against the engine's receive thread (16,405 parsed was the least seen,
     # in a CI run; usually far more), so the floor is a tenth of the flood.
     assert N - dropped >= N // 10
-    assert len(gaps) > 50 and max(gaps) < 0.1, f"generation stalled {max(gaps) * 1000:.0f} ms"
+    # At 100 chars/s a character is due every 10 ms. A flood that starved the tick thread would
+    # stretch many gaps; a single one can stretch when the sender, the engine's two threads and this
+    # client share two cores (144 ms seen once in a local CI run), and these gaps are measured here,
+    # in the client, so the scheduler's hiccups count too. So: almost every gap short, none long.
+    assert len(gaps) > 50, len(gaps)
+    p99 = float(np.percentile(gaps, 99))
+    assert p99 < 0.1 and max(gaps) < 0.5, f"generation stalled: p99 {p99 * 1000:.0f} ms, max {max(gaps) * 1000:.0f} ms"
     Tick.decode(client.wait_for("/tc/tick"))  # and it is still generating
     print(f"\n{N:,} packets sent; kernel dropped {dropped:,}; engine rejected {s.rejected - before:,}; "
           f"longest gap between characters {max(gaps) * 1000:.0f} ms at 100 chars/s")
