@@ -168,8 +168,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="take each style's checkpoint from this bank (e.g. the bundled one) and run only the "
                         "stages after --after")
     b.add_argument("--after", default="settle", choices=STAGES,
-                   help="with --from-bank: the last stage its checkpoints have finished (default settle; the "
-                        "bundled bank has finished reentry)")
+                   help="with --from-bank: the last stage its checkpoints have finished (default settle; "
+                        "reentry: add the extension to a bank without one)")
     b.set_defaults(func=cmd_train_bank)
 
     r = sub.add_parser("bank-report", help="measure the bank: bits/char vs n-gram, identifiability, mixing, "

@@ -112,8 +112,8 @@ def train_bank(corpora_dir: Path, out_dir: Path = BANK_DIR, work_dir: Path | Non
 
     Styles already in `out_dir` are skipped; a stage already finished in the work folder is not
     run again, so an interrupted run continues where it stopped. With `from_bank`, each style's
-    checkpoint there stands for its finished stages up to `after` (settle by default; the bundled
-    bank has finished re-entry, so `after="reentry"` runs only the extension on it).
+    checkpoint there stands for its finished stages up to `after` (settle by default;
+    `after="reentry"` runs only the extension, as it was added to the bundled bank).
     """
     if after not in STAGES:
         raise UserError(f"unknown stage {after!r}: one of {', '.join(STAGES)}")
