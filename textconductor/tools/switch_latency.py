@@ -52,9 +52,11 @@ def arrival(llr: np.ndarray, window: int = WINDOW, nats: float = NATS, confirm: 
     return None
 
 
-def pairs(n: int, offsets: tuple[int, ...] = OFFSETS) -> list[tuple[int, int]]:
-    """Ordered pairs (A, B): every style is A len(offsets) times and B len(offsets) times."""
-    return [(a, (a + k) % n) for a in range(n) for k in offsets if k % n]
+def pairs(n: int, offsets: tuple[int, ...] = OFFSETS, involving: int | None = None) -> list[tuple[int, int]]:
+    """Ordered pairs (A, B): every style is A len(offsets) times and B len(offsets) times; with
+    `involving`, only the pairs that have that style as A or B."""
+    return [(a, (a + k) % n) for a in range(n) for k in offsets
+            if k % n and (involving is None or involving in (a, (a + k) % n))]
 
 
 @dataclass
@@ -106,9 +108,7 @@ def measure(conductor, judge, seeds: tuple[int, ...] = (1, 2), half: bool = Fals
     given); logs progress per A."""
     out = []
     n = len(conductor.names)
-    for a, b in pairs(n, offsets):
-        if involving is not None and involving not in (a, b):
-            continue
+    for a, b in pairs(n, offsets, involving):
         for s in seeds:
             out.append(run_switch(conductor, judge, a, b, seed=10_000 * a + 100 * b + s, half=half))
         if b == (a + offsets[-1]) % n:
@@ -123,7 +123,7 @@ def null_rate(conductor, judge, seeds: tuple[int, ...] = (1,), offsets: tuple[in
     """Share of no-move experiments (A keeps all the weight) in which the detector claims B arrived."""
     n = len(conductor.names)
     hits = [run_switch(conductor, judge, a, b, seed=20_000 * a + 100 * b + s, null=True).latency is not None
-            for a, b in pairs(n, offsets) for s in seeds if involving is None or involving in (a, b)]
+            for a, b in pairs(n, offsets, involving) for s in seeds]
     return float(np.mean(hits))
 
 
@@ -143,6 +143,8 @@ def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
     from textconductor.training.classify import KneserNeyClassifier
     from textconductor.training.corpus import load_corpus
     bank, names = load_bank(bank_files(bank_dir))
+    if involving is not None and involving not in names:
+        raise UserError(f"--involving {involving}: no such style in {bank_dir}")
     if judge is None:
         log.info("fitting the Kneser-Ney judge on %d training splits", len(names))
         judge = KneserNeyClassifier().fit({n: load_corpus(corpora / f"{n}.txt").train for n in names})
@@ -151,8 +153,6 @@ def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
     def rows(sw: list[Switch]) -> list[dict]:
         return [{"a": names[x.a], "b": names[x.b], "seed": x.seed, "latency": x.latency, "text": x.text} for x in sw]
 
-    if involving is not None and involving not in names:
-        raise UserError(f"--involving {involving}: no such style in {bank_dir}")
     only = names.index(involving) if involving is not None else None
     hard = measure(conductor, judge, seeds, involving=only)
     half = measure(conductor, judge, seeds, half=True, offsets=HALF_OFFSETS, involving=only)
