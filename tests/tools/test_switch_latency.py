@@ -88,13 +88,14 @@ def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
     from textconductor.training.corpus import load_corpus
     d, _ = toy_banks
     judge = KneserNeyClassifier().fit({n: load_corpus(d / f"{n}.txt").train for n in ("low", "up")})
-    got = {}
+    got, conductors = {}, {}
     for kind, resync in (("plain", "blank"), ("reentry", "blank"), ("plain", "home")):
         bank, names = load_bank([d / f"low.{kind}.safetensors", d / f"up.{kind}.safetensors"])
         # blank: the newcomer reads 80 characters of the other style from a zeroed state (the
         # first design, what re-entry training answers); home: the engine's default (engine/home.py).
         tuning = Tuning(resync_from=resync, resync_chars=80 if resync == "blank" else RESYNC_CHARS)
-        conductor = Conductor(bank, names, seed=0, params=Params(temperature=0.8, threshold=0.0), tuning=tuning)
+        conductors[kind, resync] = conductor = Conductor(bank, names, seed=0,
+                                                         params=Params(temperature=0.8, threshold=0.0), tuning=tuning)
         got[kind, resync] = summary([run_switch(conductor, judge, a, 1 - a, seed, lead=150, follow=120)
                                      for a in (0, 1) for seed in range(8)], follow=120)
     plain, reentry, home = got["plain", "blank"], got["reentry", "blank"], got["plain", "home"]
@@ -103,6 +104,13 @@ def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
     assert reentry["median"] < plain["median"]
     # Starting a newcomer from its home, with only the last few characters to read, fixes it too.
     assert home["never"] <= 0.1 and home["median"] <= 5, got
+    # The ceiling the report sets beside a switch: the plain style, re-synced the slow way, but
+    # opening fresh at the move (never reading the other's text) arrives at once: what made its
+    # switch slow is the re-sync, not the style.
+    sw = [run_switch(conductors["plain", "blank"], judge, a, 1 - a, seed, fresh=True, lead=150, follow=120)
+          for a in (0, 1) for seed in range(8)]
+    fresh = summary(sw, follow=120)
+    assert fresh["never"] <= 0.1 and fresh["median"] <= 5, [(s.a, s.latency, s.text) for s in sw]
 
 
 def test_measure_keeps_only_the_pairs_of_one_style_when_asked(monkeypatch):
@@ -111,7 +119,7 @@ def test_measure_keeps_only_the_pairs_of_one_style_when_asked(monkeypatch):
     import textconductor.tools.switch_latency as sl
     seen = []
 
-    def fake_switch(conductor, judge, a, b, seed, half=False):
+    def fake_switch(conductor, judge, a, b, seed, half=False, fresh=False):
         seen.append((a, b))
         return sl.Switch(a, b, seed, None, "")
     monkeypatch.setattr(sl, "run_switch", fake_switch)
@@ -122,3 +130,37 @@ def test_measure_keeps_only_the_pairs_of_one_style_when_asked(monkeypatch):
     seen.clear()
     sl.measure(conductor, None, seeds=(1,))
     assert len(seen) == 240
+
+
+def test_real_text_measures_the_detectors_own_limit(tmp_path):
+    """Real held-out text of B after real text of A: two styles that differ arrive at once; two
+    texts from one source (the same words, the same case) cannot be told apart by any writer."""
+    from textconductor.tools.switch_latency import real_switches
+    from textconductor.training.classify import KneserNeyClassifier
+    from textconductor.training.corpus import load_corpus
+    for name, upper, seed in (("low", False, 0), ("up", True, 1), ("low2", False, 2)):
+        (tmp_path / f"{name}.txt").write_text(_text(upper, 60_000, seed))
+    names = ["low", "up", "low2"]
+    texts = [load_corpus(tmp_path / f"{n}.txt") for n in names]
+    judge = KneserNeyClassifier().fit({n: c.train for n, c in zip(names, texts, strict=True)})
+    got = real_switches(texts, names, judge, seeds=(1, 2, 3), offsets=(1, 2))
+    assert sorted({(s.a, s.b) for s in got}) == [(a, b) for a in range(3) for b in range(3) if a != b]
+    apart = [s.latency for s in got if "up" in (names[s.a], names[s.b])]
+    alike = [s.latency for s in got if "up" not in (names[s.a], names[s.b])]
+    assert len(apart) == 12 and all(t is not None and t <= 3 for t in apart), apart
+    assert sum(t is None for t in alike) >= 4, alike  # of 6: the judge's limit, not a writer's
+    for s in got:  # the text kept is the real text: A's tail, then B's
+        before, after = s.text.split("|", 1)
+        assert len(before) == 40 and len(after) == 200
+        assert before.isupper() == (names[s.a] == "up") and after.isupper() == (names[s.b] == "up")
+
+
+def test_the_bank_is_also_measured_where_real_text_arrives():
+    from textconductor.tools.switch_latency import within40_where_real
+
+    def row(seed, latency):
+        return {"a": "x", "b": "y", "seed": seed, "latency": latency}
+    r = {"real": [row(1, 5), row(2, None), row(3, 39), row(4, 60)],
+         "hard": [row(1, 2), row(2, 3), row(3, 80), row(4, 10)]}
+    assert within40_where_real(r) == 0.5  # seeds 1 and 3 count; the bank made 1 of them in time
+    assert np.isnan(within40_where_real({"real": [row(1, None)], "hard": [row(1, 2)]}))

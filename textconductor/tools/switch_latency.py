@@ -11,6 +11,10 @@ The text *reads as B from t* when two consecutive windows of `WINDOW` characters
 each favour B by at least `NATS` (ln 150: 150 times likelier under B). Chance is measured, not
 assumed: the same detector runs on null experiments where the weight never moves (A goes on
 writing A), and the share of those that "arrive" is reported beside the figures.
+
+The detector's own limit is measured too (`real_switches`): the same pairs and seeds, with A's and
+B's real held-out text spliced at a random place instead of the bank's writing. Where real text of
+B does not read as B within 40 characters, no bank can, and the figures say how often that is.
 """
 
 from __future__ import annotations
@@ -69,8 +73,10 @@ class Switch:
 
 
 def run_switch(conductor, judge, a: int, b: int, seed: int, half: bool = False, null: bool = False,
-               lead: int = LEAD, follow: int = FOLLOW) -> Switch:
-    """One move through the engine's tick. `half`: A=0.5, B=0.5; `null`: the weight stays on A."""
+               fresh: bool = False, lead: int = LEAD, follow: int = FOLLOW) -> Switch:
+    """One move through the engine's tick. `half`: A=0.5, B=0.5; `null`: the weight stays on A;
+    `fresh`: the engine is reset at the move, so B opens a new text as from a reset (it never reads
+    A's), judged as if it followed A: how soon B itself reads as B, the most a switch can hope for."""
     from textconductor.protocol import Command
     n = len(conductor.names)
     wa = np.zeros(n)
@@ -85,13 +91,52 @@ def run_switch(conductor, judge, a: int, b: int, seed: int, half: bool = False, 
         if half:
             wb[a] = 0.5
             wb[b] = 0.5
+    if fresh:
+        conductor.apply(Command("reset", ()))
+        conductor.apply(Command("seed", (seed,)))
     conductor.apply(Command("weights", tuple(wb)))
     after = "".join(conductor.tick().char for _ in range(follow))
+    return judged(judge, conductor.names, a, b, seed, before, after)
+
+
+def judged(judge, names: list[str], a: int, b: int, seed: int, before: str, after: str) -> Switch:
+    """The detector on one move: `after` scored under B's and A's judges in the context of `before`."""
     text = "\n" + before + after  # the engine's history starts with a newline
-    start = len(text) - follow
-    ia, ib = judge.labels.index(conductor.names[a]), judge.labels.index(conductor.names[b])
+    start = len(text) - len(after)
+    ia, ib = judge.labels.index(names[a]), judge.labels.index(names[b])
     llr = judge.char_log_probs(text, ib, start) - judge.char_log_probs(text, ia, start)
     return Switch(a, b, seed, arrival(llr), before[-40:] + "|" + after)
+
+
+def heldout_piece(corpus, length: int, rng: np.random.Generator) -> str:
+    """`length` characters of a corpus's held-out text from a random place in a random block long
+    enough (a move falls anywhere: mid-word, mid-line)."""
+    from textconductor.protocol.charset import decode
+    blocks = [(s, e) for s, e in corpus.heldout if e - s > length]
+    if not blocks:
+        raise UserError(f"{corpus.path}: no held-out block longer than {length} characters")
+    s, e = blocks[int(rng.integers(len(blocks)))]
+    at = int(rng.integers(s, e - length))
+    return decode(corpus.data[at:at + length])
+
+
+def real_switches(corpora: list, names: list[str], judge, seeds: tuple[int, ...] = (1, 2),
+                  offsets: tuple[int, ...] = OFFSETS, involving: int | None = None, null: bool = False,
+                  lead: int = LEAD, follow: int = FOLLOW) -> list[Switch]:
+    """The detector's ceiling: every pair and seed of `measure`, with real held-out text of A and
+    then of B (never trained on, nor fitted by the judge) in place of the bank's writing. `null`:
+    A's real text goes on where B's would start, so any arrival is a false alarm on real text."""
+    out = []
+    for a, b in pairs(len(names), offsets, involving):
+        for s in seeds:
+            rng = np.random.default_rng(10_000 * a + 100 * b + s)
+            if null:
+                both = heldout_piece(corpora[a], lead + follow, rng)
+                before, after = both[:lead], both[lead:]
+            else:
+                before, after = heldout_piece(corpora[a], lead, rng), heldout_piece(corpora[b], follow, rng)
+            out.append(judged(judge, names, a, b, 10_000 * a + 100 * b + s, before, after))
+    return out
 
 
 def summary(switches: list[Switch], follow: int = FOLLOW) -> dict[str, float]:
@@ -103,17 +148,18 @@ def summary(switches: list[Switch], follow: int = FOLLOW) -> dict[str, float]:
 
 
 def measure(conductor, judge, seeds: tuple[int, ...] = (1, 2), half: bool = False,
-            offsets: tuple[int, ...] = OFFSETS, involving: int | None = None) -> list[Switch]:
+            offsets: tuple[int, ...] = OFFSETS, involving: int | None = None, fresh: bool = False) -> list[Switch]:
     """Every stratified pair under every seed (only those with style `involving` as A or B, if
     given); logs progress per A."""
     out = []
     n = len(conductor.names)
+    kind = " (half)" if half else " (fresh)" if fresh else ""
     for a, b in pairs(n, offsets, involving):
         for s in seeds:
-            out.append(run_switch(conductor, judge, a, b, seed=10_000 * a + 100 * b + s, half=half))
+            out.append(run_switch(conductor, judge, a, b, seed=10_000 * a + 100 * b + s, half=half, fresh=fresh))
         if b == (a + offsets[-1]) % n:
             done = [x for x in out if x.a == a]
-            log.info("switch%s from %s: %d/%d arrived", " (half)" if half else "", conductor.names[a],
+            log.info("switch%s from %s: %d/%d arrived", kind, conductor.names[a],
                      sum(x.latency is not None for x in done), len(done))
     return out
 
@@ -145,9 +191,10 @@ def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
     bank, names = load_bank(bank_files(bank_dir))
     if involving is not None and involving not in names:
         raise UserError(f"--involving {involving}: no such style in {bank_dir}")
+    texts = [load_corpus(corpora / f"{n}.txt") for n in names]
     if judge is None:
         log.info("fitting the Kneser-Ney judge on %d training splits", len(names))
-        judge = KneserNeyClassifier().fit({n: load_corpus(corpora / f"{n}.txt").train for n in names})
+        judge = KneserNeyClassifier().fit({n: c.train for n, c in zip(names, texts, strict=True)})
     conductor = Conductor(bank, names, seed=0, params=Params(temperature=TEMPERATURE, threshold=0.0), tuning=tuning)
 
     def rows(sw: list[Switch]) -> list[dict]:
@@ -156,8 +203,12 @@ def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
     only = names.index(involving) if involving is not None else None
     hard = measure(conductor, judge, seeds, involving=only)
     half = measure(conductor, judge, seeds, half=True, offsets=HALF_OFFSETS, involving=only)
+    fresh = measure(conductor, judge, seeds, involving=only, fresh=True)
     null = null_rate(conductor, judge, seeds[:1], NULL_OFFSETS, involving=only)
-    return {"bank": str(bank_dir), "hard": rows(hard), "half": rows(half), "null": null}, judge
+    real = real_switches(texts, names, judge, seeds, involving=only)
+    real_null = real_switches(texts, names, judge, seeds, involving=only, null=True)
+    return {"bank": str(bank_dir), "hard": rows(hard), "half": rows(half), "null": null, "fresh": rows(fresh),
+            "real": rows(real), "real_null": float(np.mean([x.latency is not None for x in real_null]))}, judge
 
 
 def _stats(rows: list[dict]) -> dict[str, float]:
@@ -176,12 +227,33 @@ def table(results: dict[str, dict]) -> str:
     line("median characters until it reads as B", lambda r: f"{_stats(r['hard'])['median']:.0f}")
     line("90th percentile", lambda r: _pct(_stats(r["hard"])["p90"]))
     line("95th percentile", lambda r: _pct(_stats(r["hard"])["p95"]))
-    line("read as B within 40 characters", lambda r: f"{100 * _stats(r['hard'])['within40']:.1f}%")
+    line("read as B within 40 characters", lambda r: _within40(r["hard"]))
     line(f"never within {FOLLOW}", lambda r: f"{100 * _stats(r['hard'])['never']:.1f}%")
     line("half-way move (A=B=0.5): median until B shows", lambda r: _pct(_stats(r["half"])["median"]))
     line(f"half-way: B never shows within {FOLLOW}", lambda r: f"{100 * _stats(r['half'])['never']:.0f}%")
     line("chance: null runs (no move) the judge calls B", lambda r: f"{100 * r['null']:.1f}%")
+    if all("fresh" in r for r in results.values()):
+        line("B opening fresh at the move (reset, never reads A): within 40", lambda r: _within40(r["fresh"]))
+    if all("real" in r for r in results.values()):
+        line("the detector's limit: real held-out B after real A, within 40", lambda r: _within40(r["real"]))
+        line(f"real text: never within {FOLLOW}", lambda r: f"{100 * _stats(r['real'])['never']:.1f}%")
+        line("real text, no move (A's text goes on): the judge calls B", lambda r: f"{100 * r['real_null']:.1f}%")
+        line("switches whose real-text twin reads as B within 40: the bank within 40",
+             lambda r: f"{100 * within40_where_real(r):.1f}%")
     return "\n".join(out)
+
+
+def _within40(rows: list[dict]) -> str:
+    return f"{100 * _stats(rows)['within40']:.1f}%"
+
+
+def within40_where_real(r: dict) -> float:
+    """Among the moves whose real-text twin (same pair and seed) the detector calls B within 40
+    characters, the share the bank also answers within 40: the bank measured where the judge can
+    tell the two styles apart at all."""
+    real = {(x["a"], x["b"], x["seed"]) for x in r["real"] if x["latency"] is not None and x["latency"] <= 40}
+    mine = [x for x in r["hard"] if (x["a"], x["b"], x["seed"]) in real]
+    return float(np.mean([x["latency"] is not None and x["latency"] <= 40 for x in mine])) if mine else float("nan")
 
 
 def _pct(v: float) -> str:
