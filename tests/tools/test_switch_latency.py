@@ -164,3 +164,11 @@ def test_the_bank_is_also_measured_where_real_text_arrives():
          "hard": [row(1, 2), row(2, 3), row(3, 80), row(4, 10)]}
     assert within40_where_real(r) == 0.5  # seeds 1 and 3 count; the bank made 1 of them in time
     assert np.isnan(within40_where_real({"real": [row(1, None)], "hard": [row(1, 2)]}))
+
+
+def test_a_bad_bank_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    from textconductor.tools.switch_latency import main
+    assert main([f"x={tmp_path / 'nowhere'}", "--corpora", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("python -m textconductor.tools.switch_latency: error: ") and "\n" not in err, err
+    assert "nowhere" in err

@@ -272,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m textconductor.tools.switch_latency BANK --corpora DIR --json OUT` (see docs/models.md)."""
     import argparse
     import json
+    import sys
     from pathlib import Path
     p = argparse.ArgumentParser(prog="python -m textconductor.tools.switch_latency", description=__doc__.split("\n")[0])
     p.add_argument("banks", nargs="+", metavar="LABEL=DIR", help="bank folders to compare, e.g. before=old after=new")
@@ -291,12 +292,16 @@ def main(argv: list[str] | None = None) -> int:
             frm, _, chars = r.partition(":")
             tunings.append((f" ({r})", Tuning(resync_from=frm, resync_chars=int(chars or RESYNC_CHARS))))
     results, judge = {}, None
-    for spec in a.banks:
-        label, _, folder = spec.rpartition("=")
-        for suffix, tuning in tunings:
-            results[(label or folder) + suffix], judge = measure_bank(Path(folder), a.corpora,
-                                                                      tuple(range(1, a.seeds + 1)), judge, tuning,
-                                                                      a.involving)
+    try:
+        for spec in a.banks:
+            label, _, folder = spec.rpartition("=")
+            for suffix, tuning in tunings:
+                results[(label or folder) + suffix], judge = measure_bank(Path(folder), a.corpora,
+                                                                          tuple(range(1, a.seeds + 1)), judge,
+                                                                          tuning, a.involving)
+    except UserError as e:  # one line and exit 2, as the command line does
+        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        return 2
     if a.json:
         a.json.write_text(json.dumps(results, indent=1))
     print(table(results))
