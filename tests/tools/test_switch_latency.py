@@ -132,17 +132,26 @@ def test_measure_keeps_only_the_pairs_of_one_style_when_asked(monkeypatch):
     assert len(seen) == 240
 
 
-def test_real_text_measures_the_detectors_own_limit(tmp_path):
+THREE = ["low", "up", "low2"]  # low2: the same words in the same case as low, another draw
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory):
+    """Three generated corpora, their held-out splits and the judge fitted on their training splits."""
+    from textconductor.tools.switch_latency import held_out_and_judge
+    d = tmp_path_factory.mktemp("three")
+    for name, upper, seed in (("low", False, 0), ("up", True, 1), ("low2", False, 2)):
+        (d / f"{name}.txt").write_text(_text(upper, 60_000, seed))
+    texts, judge = held_out_and_judge(d, THREE)
+    return d, texts, judge
+
+
+def test_real_text_measures_the_detectors_own_limit(three):
     """Real held-out text of B after real text of A: two styles that differ arrive at once; two
     texts from one source (the same words, the same case) cannot be told apart by any writer."""
     from textconductor.tools.switch_latency import real_switches
-    from textconductor.training.classify import KneserNeyClassifier
-    from textconductor.training.corpus import load_corpus
-    for name, upper, seed in (("low", False, 0), ("up", True, 1), ("low2", False, 2)):
-        (tmp_path / f"{name}.txt").write_text(_text(upper, 60_000, seed))
-    names = ["low", "up", "low2"]
-    texts = [load_corpus(tmp_path / f"{n}.txt") for n in names]
-    judge = KneserNeyClassifier().fit({n: c.train for n, c in zip(names, texts, strict=True)})
+    _, texts, judge = three
+    names = THREE
     got = real_switches(texts, names, judge, seeds=(1, 2, 3), offsets=(1, 2))
     assert sorted({(s.a, s.b) for s in got}) == [(a, b) for a in range(3) for b in range(3) if a != b]
     apart = [s.latency for s in got if "up" in (names[s.a], names[s.b])]
@@ -172,3 +181,29 @@ def test_a_bad_bank_folder_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("python -m textconductor.tools.switch_latency: error: ") and "\n" not in err, err
     assert "nowhere" in err
+
+
+def test_a_looser_detector_earns_real_moves_by_false_alarms(three):
+    from textconductor.tools.switch_latency import CONFIRM, NATS, WINDOW, detector_sweep, real_switches, summary
+    _, texts, judge = three
+    strict, loose = detector_sweep(texts, THREE, judge, seeds=(1, 2, 3),
+                                   detectors=((WINDOW, NATS, CONFIRM), (5, 0.5, 1)), offsets=(1, 2))
+    shipped = summary(real_switches(texts, THREE, judge, seeds=(1, 2, 3), offsets=(1, 2)))
+    assert strict["within40"] == pytest.approx(shipped["within40"])  # one detector, one set of moves
+    assert strict["never"] == pytest.approx(shipped["never"])
+    # low and low2 are one source: whatever "arrives" between them on a no-move run is a false alarm
+    assert loose["false_alarms"] > strict["false_alarms"]
+    assert loose["never"] <= strict["never"]
+
+
+def test_detectors_from_the_command_line(three, tmp_path, capsys):
+    from textconductor.tools.switch_latency import DETECTORS, main
+    d, _, _ = three
+    bank = tmp_path / "bank"  # the sweep reads only the styles' names from the bank folder
+    bank.mkdir()
+    for n in THREE:
+        (bank / f"{n}.safetensors").write_bytes(b"")
+    assert main(["--detectors", f"toy={bank}", "--corpora", str(d)]) == 0  # 3 styles: pairs repeat, still real
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| ") and r[2].isdigit()]
+    assert len(rows) == len(DETECTORS) and rows[0].startswith("| 20 | 5 | 2 |")
+    assert all(r.count("%") == 3 for r in rows)

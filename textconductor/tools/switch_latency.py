@@ -19,8 +19,10 @@ B does not read as B within 40 characters, no bank can, and the figures say how 
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -101,11 +103,15 @@ def run_switch(conductor, judge, a: int, b: int, seed: int, half: bool = False, 
 
 def judged(judge, names: list[str], a: int, b: int, seed: int, before: str, after: str) -> Switch:
     """The detector on one move: `after` scored under B's and A's judges in the context of `before`."""
+    return Switch(a, b, seed, arrival(llr_after(judge, names, a, b, before, after)), before[-40:] + "|" + after)
+
+
+def llr_after(judge, names: list[str], a: int, b: int, before: str, after: str) -> np.ndarray:
+    """ln P_B - ln P_A for every character of `after`, each in the context of the text before it."""
     text = "\n" + before + after  # the engine's history starts with a newline
     start = len(text) - len(after)
     ia, ib = judge.labels.index(names[a]), judge.labels.index(names[b])
-    llr = judge.char_log_probs(text, ib, start) - judge.char_log_probs(text, ia, start)
-    return Switch(a, b, seed, arrival(llr), before[-40:] + "|" + after)
+    return judge.char_log_probs(text, ib, start) - judge.char_log_probs(text, ia, start)
 
 
 def heldout_piece(corpus, length: int, rng: np.random.Generator) -> str:
@@ -120,23 +126,53 @@ def heldout_piece(corpus, length: int, rng: np.random.Generator) -> str:
     return decode(corpus.data[at:at + length])
 
 
-def real_switches(corpora: list, names: list[str], judge, seeds: tuple[int, ...] = (1, 2),
-                  offsets: tuple[int, ...] = OFFSETS, involving: int | None = None, null: bool = False,
-                  lead: int = LEAD, follow: int = FOLLOW) -> list[Switch]:
-    """The detector's ceiling: every pair and seed of `measure`, with real held-out text of A and
-    then of B (never trained on, nor fitted by the judge) in place of the bank's writing. `null`:
-    A's real text goes on where B's would start, so any arrival is a false alarm on real text."""
+def real_texts(corpora: list, names: list[str], seeds: tuple[int, ...] = (1, 2), offsets: tuple[int, ...] = OFFSETS,
+               involving: int | None = None, null: bool = False,
+               lead: int = LEAD, follow: int = FOLLOW) -> list[tuple[int, int, int, str, str]]:
+    """(a, b, seed, before, after) for every pair and seed of `measure`: real held-out text of A
+    and then of B (never trained on, nor fitted by the judge). `null`: A's real text goes on where
+    B's would start, so any arrival the detector claims there is a false alarm on real text."""
     out = []
     for a, b in pairs(len(names), offsets, involving):
         for s in seeds:
-            rng = np.random.default_rng(10_000 * a + 100 * b + s)
+            seed = 10_000 * a + 100 * b + s
+            rng = np.random.default_rng(seed)
             if null:
                 both = heldout_piece(corpora[a], lead + follow, rng)
-                before, after = both[:lead], both[lead:]
+                out.append((a, b, seed, both[:lead], both[lead:]))
             else:
-                before, after = heldout_piece(corpora[a], lead, rng), heldout_piece(corpora[b], follow, rng)
-            out.append(judged(judge, names, a, b, 10_000 * a + 100 * b + s, before, after))
+                out.append((a, b, seed, heldout_piece(corpora[a], lead, rng), heldout_piece(corpora[b], follow, rng)))
     return out
+
+
+def real_switches(corpora: list, names: list[str], judge, seeds: tuple[int, ...] = (1, 2),
+                  offsets: tuple[int, ...] = OFFSETS, involving: int | None = None, null: bool = False) -> list[Switch]:
+    """The detector's ceiling: the moves of `measure` with real text in place of the bank's writing."""
+    return [judged(judge, names, *move) for move in real_texts(corpora, names, seeds, offsets, involving, null)]
+
+
+DETECTORS = ((WINDOW, NATS, CONFIRM), (WINDOW, NATS, 1), (WINDOW, 3.0, CONFIRM), (15, 4.0, CONFIRM),
+             (10, 3.0, CONFIRM), (40, 8.0, 1))  # (window, nats, confirm): the shipped one first
+
+
+def detector_sweep(corpora: list, names: list[str], judge, seeds: tuple[int, ...] = (1, 2, 3, 4),
+                   detectors: tuple[tuple[int, float, int], ...] = DETECTORS,
+                   offsets: tuple[int, ...] = OFFSETS) -> list[dict]:
+    """Is the detector too strict? For each setting, on real text alone: the share of real moves it
+    calls B within 40 characters, the share never within FOLLOW, and its false alarms on real text
+    where nothing moved. A looser detector that earns more real moves also calls B where there is none."""
+    moves = [llr_after(judge, names, a, b, before, after)
+             for a, b, _, before, after in real_texts(corpora, names, seeds, offsets)]
+    nulls = [llr_after(judge, names, a, b, before, after)
+             for a, b, _, before, after in real_texts(corpora, names, seeds, offsets, null=True)]
+    rows = []
+    for window, nats, confirm in detectors:
+        lat = [arrival(x, window, nats, confirm) for x in moves]
+        rows.append({"window": window, "nats": nats, "confirm": confirm,
+                     "within40": float(np.mean([t is not None and t <= 40 for t in lat])),
+                     "never": float(np.mean([t is None for t in lat])),
+                     "false_alarms": float(np.mean([arrival(x, window, nats, confirm) is not None for x in nulls]))})
+    return rows
 
 
 def summary(switches: list[Switch], follow: int = FOLLOW) -> dict[str, float]:
@@ -177,6 +213,18 @@ HALF_OFFSETS = (5,)  # the half-way move: every style as A once (it is the slowe
 NULL_OFFSETS = (1, 13)
 
 
+def held_out_and_judge(corpora, names: list[str], judge=None) -> tuple[list, object]:
+    """Each style's corpus (for its held-out text) and the order-5 Kneser-Ney judge fitted on their
+    training splits (or `judge` as given, fitted before on the same corpora)."""
+    from textconductor.training.classify import KneserNeyClassifier
+    from textconductor.training.corpus import load_corpus
+    texts = [load_corpus(corpora / f"{n}.txt") for n in names]
+    if judge is None:
+        log.info("fitting the Kneser-Ney judge on %d training splits", len(names))
+        judge = KneserNeyClassifier().fit({n: c.train for n, c in zip(names, texts, strict=True)})
+    return texts, judge
+
+
 def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
                  tuning=None, involving: str | None = None) -> tuple[dict, object]:
     """Hard switches, half-way moves and null runs on one bank; (results as plain data, the judge).
@@ -186,15 +234,10 @@ def measure_bank(bank_dir, corpora, seeds: tuple[int, ...] = (1, 2), judge=None,
     from textconductor.engine.conductor import Conductor
     from textconductor.engine.loader import bank_files, load_bank
     from textconductor.protocol import Params
-    from textconductor.training.classify import KneserNeyClassifier
-    from textconductor.training.corpus import load_corpus
     bank, names = load_bank(bank_files(bank_dir))
     if involving is not None and involving not in names:
         raise UserError(f"--involving {involving}: no such style in {bank_dir}")
-    texts = [load_corpus(corpora / f"{n}.txt") for n in names]
-    if judge is None:
-        log.info("fitting the Kneser-Ney judge on %d training splits", len(names))
-        judge = KneserNeyClassifier().fit({n: c.train for n, c in zip(names, texts, strict=True)})
+    texts, judge = held_out_and_judge(corpora, names, judge)
     conductor = Conductor(bank, names, seed=0, params=Params(temperature=TEMPERATURE, threshold=0.0), tuning=tuning)
 
     def rows(sw: list[Switch]) -> list[dict]:
@@ -271,19 +314,32 @@ def worst(rows: list[dict], k: int = 5) -> list[tuple[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     """`python -m textconductor.tools.switch_latency BANK --corpora DIR --json OUT` (see docs/models.md)."""
     import argparse
-    import json
     import sys
-    from pathlib import Path
     p = argparse.ArgumentParser(prog="python -m textconductor.tools.switch_latency", description=__doc__.split("\n")[0])
-    p.add_argument("banks", nargs="+", metavar="LABEL=DIR", help="bank folders to compare, e.g. before=old after=new")
+    p.add_argument("banks", nargs="*", metavar="LABEL=DIR", help="bank folders to compare, e.g. before=old after=new")
     p.add_argument("--corpora", required=True, type=Path)
     p.add_argument("--json", type=Path, help="also write the raw results (every switch with its text) here")
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--involving", metavar="STYLE", help="only the pairs with this style as A or B")
     p.add_argument("--resync", nargs="+", metavar="FROM:CHARS",
                    help="re-sync settings to compare on every bank, e.g. home:10 blank:80 (default: the engine's)")
+    p.add_argument("--detectors", action="store_true",
+                   help="instead: the detector itself on real held-out text, at several strictnesses (the styles "
+                        "of the first bank given, or of the bundled bank)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if not a.banks and not a.detectors:
+        p.error("name at least one bank (LABEL=DIR), or --detectors")
+    try:
+        print(_detector_table(a) if a.detectors else _compare(a))
+    except UserError as e:  # one line and exit 2, as the command line does
+        print(f"{p.prog}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _compare(a) -> str:
+    """The banks side by side (each under each re-sync setting), and each one's slowest pairs."""
     from textconductor.engine.conductor import Tuning
     tunings: list[tuple[str, Tuning | None]] = [("", None)]
     if a.resync:
@@ -292,22 +348,29 @@ def main(argv: list[str] | None = None) -> int:
             frm, _, chars = r.partition(":")
             tunings.append((f" ({r})", Tuning(resync_from=frm, resync_chars=int(chars or RESYNC_CHARS))))
     results, judge = {}, None
-    try:
-        for spec in a.banks:
-            label, _, folder = spec.rpartition("=")
-            for suffix, tuning in tunings:
-                results[(label or folder) + suffix], judge = measure_bank(Path(folder), a.corpora,
-                                                                          tuple(range(1, a.seeds + 1)), judge,
-                                                                          tuning, a.involving)
-    except UserError as e:  # one line and exit 2, as the command line does
-        print(f"{p.prog}: error: {e}", file=sys.stderr)
-        return 2
+    for spec in a.banks:
+        label, _, folder = spec.rpartition("=")
+        for suffix, tuning in tunings:
+            results[(label or folder) + suffix], judge = measure_bank(Path(folder), a.corpora,
+                                                                      tuple(range(1, a.seeds + 1)), judge, tuning,
+                                                                      a.involving)
     if a.json:
         a.json.write_text(json.dumps(results, indent=1))
-    print(table(results))
-    for label, r in results.items():
-        print(f"\nslowest pairs ({label}): " + ", ".join(f"{p} {v:.0f}" for p, v in worst(r["hard"])))
-    return 0
+    return "\n".join([table(results)] + [f"\nslowest pairs ({label}): " + ", ".join(
+        f"{p} {v:.0f}" for p, v in worst(r["hard"])) for label, r in results.items()])
+
+
+def _detector_table(a) -> str:
+    """The detector at several strictnesses on real text (`detector_sweep`), as markdown."""
+    from textconductor.engine.loader import bank_files
+    names = [f.stem for f in (bank_files(Path(a.banks[0].rpartition("=")[2])) if a.banks else bank_files())]
+    texts, judge = held_out_and_judge(a.corpora, names)
+    out = ["| window | nats each | windows in a row | real moves: B within 40 | real: never within "
+           f"{FOLLOW} | real, no move: false alarms |", "|---:|---:|---:|---:|---:|---:|"]
+    for r in detector_sweep(texts, names, judge):
+        out.append(f"| {r['window']} | {r['nats']:g} | {r['confirm']} | {100 * r['within40']:.1f}% | "
+                   f"{100 * r['never']:.1f}% | {100 * r['false_alarms']:.1f}% |")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
