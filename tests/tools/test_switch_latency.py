@@ -1,23 +1,14 @@
-"""Switch latency: the detector on hand-made likelihood ratios, and re-entry training measured by it.
-
-The toy bank is the smallest faithful copy of the real failure: a shared base trained on two
-styles that differ in one persistent feature (the same words, lower case or UPPER CASE), then
-each style fine-tuned on its own text. Without re-entry, a style that takes over reads the other
-style's text and continues it (the base's habit: the case persists), exactly as linux -> bible
-kept writing C; with re-entry segments it comes home at once.
+"""Switch latency: the detector on hand-made likelihood ratios, re-entry training measured by it on
+the toy bank (tests/tools/conftest.py), and the detector's own limit on real (generated) text.
 """
 
 from __future__ import annotations
 
-import random
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from tests.tools.conftest import toy_text
 from textconductor.tools.switch_latency import CONFIRM, NATS, WINDOW, arrival, pairs, summary
-
-WORDS = "lord thy thee shall unto and the of his heart praise mercy for ever amen".split()
 
 
 def test_arrival_needs_two_windows_in_a_row():
@@ -49,35 +40,6 @@ def test_summary_counts_never_as_slower_than_any_arrival():
     assert summary([Switch(0, 1, 1, None, "")])["median"] > FOLLOW
 
 
-def _text(upper: bool, chars: int, seed: int) -> str:
-    rng = random.Random(seed)
-    lines, n = [], 0
-    while n < chars:
-        line = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 14))) + "."
-        lines.append(line.upper() if upper else line)
-        n += len(line) + 1
-    return "\n".join(lines)[:chars] + "\n"
-
-
-@pytest.fixture(scope="module")
-def toy_banks(tmp_path_factory) -> tuple[Path, dict]:
-    """A shared base on both styles; each style fine-tuned from it with and without re-entry."""
-    from textconductor.training.train import TrainConfig, train
-    d = tmp_path_factory.mktemp("toy")
-    (d / "low.txt").write_text(_text(False, 60_000, 0))
-    (d / "up.txt").write_text(_text(True, 60_000, 1))
-    small = dict(layers=1, hidden=64, embed=16, batch=16, seq_len=64, warmup_steps=10)
-    train([d / "low.txt", d / "up.txt"], d / "base.safetensors",
-          TrainConfig(name="base", chars=150_000, lr=1e-2, **small), progress_bar=False, threads=1)
-    for name, other in (("low", "up"), ("up", "low")):
-        for kind, share in (("plain", 0.0), ("reentry", 0.8)):
-            cfg = TrainConfig(name=name, chars=30_000, lr=2e-3, base=str(d / "base.safetensors"), line_starts=True,
-                              segment=64, reentry=share, prefix_max=48, **small)
-            train([d / f"{name}.txt"], d / f"{name}.{kind}.safetensors", cfg, progress_bar=False, threads=1,
-                  foreign_paths=[d / f"{other}.txt"] if share else None)
-    return d, {}
-
-
 def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
     from textconductor.engine.conductor import Conductor, Tuning
     from textconductor.engine.loader import load_bank
@@ -86,7 +48,7 @@ def test_reentry_training_makes_a_style_take_over_at_once(toy_banks):
     from textconductor.tools.switch_latency import run_switch
     from textconductor.training.classify import KneserNeyClassifier
     from textconductor.training.corpus import load_corpus
-    d, _ = toy_banks
+    d = toy_banks
     judge = KneserNeyClassifier().fit({n: load_corpus(d / f"{n}.txt").train for n in ("low", "up")})
     got, conductors = {}, {}
     for kind, resync in (("plain", "blank"), ("reentry", "blank"), ("plain", "home")):
@@ -141,7 +103,7 @@ def three(tmp_path_factory):
     from textconductor.tools.switch_latency import held_out_and_judge
     d = tmp_path_factory.mktemp("three")
     for name, upper, seed in (("low", False, 0), ("up", True, 1), ("low2", False, 2)):
-        (d / f"{name}.txt").write_text(_text(upper, 60_000, seed))
+        (d / f"{name}.txt").write_text(toy_text(upper, 60_000, seed))
     texts, judge = held_out_and_judge(d, THREE)
     return d, texts, judge
 

@@ -61,7 +61,7 @@ def test_from_bank_runs_only_the_stages_after_the_one_named_and_skips_zero_budge
     corpora = _corpora(tmp_path)
     recipe = {"base": {**TINY, "name": "base", "lr": 0.01, "chars": 6_000},
               "finetune": {**TINY, "lr": 0.005, "chars": 3_000, "styles": ["psalm", "code"], "jobs": 2},
-              "extend": {**TINY, "lr": 0.002, "chars": 0, "overrides": {"code": {"chars": 2_000}}}}
+              "extend": {**TINY, "lr": 0.002, "chars": 0, "dropout": 0.25, "overrides": {"code": {"chars": 2_000}}}}
     kw = dict(device="cpu", threads=1, shipped_base=tmp_path / "none.safetensors")
     first = tmp_path / "bank"
     train_bank(corpora, first, work_dir=tmp_path / "w1", recipe={k: recipe[k] for k in ("base", "finetune")}, **kw)
@@ -72,6 +72,7 @@ def test_from_bank_runs_only_the_stages_after_the_one_named_and_skips_zero_budge
     assert (second / "psalm.safetensors").read_bytes() == (first / "psalm.safetensors").read_bytes()  # budget 0
     runs = lineage(load_meta(second / "code.safetensors"))
     assert [(r["name"], r["chars"]) for r in runs] == [("base", 6_144), ("code", 3_072), ("code", 2_048)]
+    assert load_meta(second / "code.safetensors").extra["dropout"] == 0.25  # every recipe setting reaches the run
     assert not (tmp_path / "w2" / "base.safetensors").exists()  # no base is trained for a bank that has one
 
     from textconductor.errors import UserError

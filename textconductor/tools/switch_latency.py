@@ -277,6 +277,7 @@ def table(results: dict[str, dict]) -> str:
     line("chance: null runs (no move) the judge calls B", lambda r: f"{100 * r['null']:.1f}%")
     if all("fresh" in r for r in results.values()):
         line("B opening fresh at the move (reset, never reads A): within 40", lambda r: _within40(r["fresh"]))
+        line(f"B opening fresh: never within {FOLLOW}", lambda r: f"{100 * _stats(r['fresh'])['never']:.1f}%")
     if all("real" in r for r in results.values()):
         line("the detector's limit: real held-out B after real A, within 40", lambda r: _within40(r["real"]))
         line(f"real text: never within {FOLLOW}", lambda r: f"{100 * _stats(r['real'])['never']:.1f}%")

@@ -46,8 +46,8 @@ def stage_settings(recipe: dict, stage: str, style: str) -> dict | None:
 def _train_cmd(corpora: list[Path], name: str, out: Path, settings: dict, extra: list[str]) -> list[str]:
     cmd = [sys.executable, "-m", "textconductor", "train", *map(str, corpora), "--name", name, "--out", str(out),
            "--resume", "--no-progress"]
-    for key in ("layers", "hidden", "embed", "batch", "seq_len", "lr", "seed", "chars", "segment", "reentry",
-                "prefix_max"):
+    for key in ("layers", "hidden", "embed", "dropout", "batch", "seq_len", "lr", "seed", "chars", "segment",
+                "reentry", "prefix_max"):
         if key in settings:
             cmd += [f"--{key.replace('_', '-')}", str(settings[key])]
     if settings.get("line_starts"):

@@ -198,6 +198,7 @@ def train(corpus_paths: list[str | Path], out: str | Path, cfg: TrainConfig, res
                           extra={"corpora": [c.path.name for c in corpora], "steps": progress["step"],
                                  "batch": cfg.batch, "seq_len": cfg.seq_len, "lr": cfg.lr, "seed": cfg.seed,
                                  "segment": cfg.segment, "line_starts": cfg.line_starts,
+                                 **({"dropout": cfg.dropout} if cfg.dropout else {}),
                                  **({"reentry": cfg.reentry, "prefix_max": cfg.prefix_max,
                                      "foreign": [Path(p).name for p in foreign_paths or []]} if foreign else {}),
                                  "device": dev.type, **base_info})
