@@ -158,9 +158,11 @@ def switch_section(corpora: Path, bank_dir: Path, before: Path | None, judge) ->
            f"*reads as B* from the first character t at which {sl.CONFIRM} consecutive {sl.WINDOW}-character "
            f"windows each favour B over A by at least {sl.NATS:.0f} nats under the order-5 Kneser-Ney judges "
            "(150:1 each, judged in context). Chance is measured: the same detector on runs where the weight "
-           "never moves. So is the detector's own limit: the same pairs and seeds with real held-out text of A "
-           "and then of B, spliced at a random place, in place of the bank's writing; and the bank is measured "
-           "again on the moves whose real-text twin reads as B within 40 characters.", "", sl.table(results), ""]
+           "never moves. Beside the switch: B opening fresh at the move (the engine reset, so B never reads "
+           "A's text; judged as if it followed A), the most a take-over can hope for; the detector's own limit, "
+           "the same pairs and seeds with real held-out text of A and then of B spliced at a random place in "
+           "place of the bank's writing, and its false alarms on real text where nothing moves; and the bank "
+           "again, on the moves whose real-text twin reads as B within 40 characters.", "", sl.table(results), ""]
     for label, r in results.items():
         out.append(f"Slowest pairs ({label}, mean characters, never = {sl.FOLLOW + 1}): " +
                    ", ".join(f"{p} {v:.0f}" for p, v in sl.worst(r["hard"])) + ".")
